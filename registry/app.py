@@ -1,0 +1,137 @@
+"""The application factory: configuration, extensions, blueprints, error handlers, CLI."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_migrate import Migrate
+from flask_smorest import Api
+from werkzeug.routing import IntegerConverter
+
+from registry import config as config_module
+from registry.core.db import db
+from registry.core.errors import RegistryError, register_error_handlers
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_JSON_TYPES = {"application/json", "application/problem+json"}
+
+migrate = Migrate()
+
+
+class IdConverter(IntegerConverter):
+    """A database id: 1 to 2**31-1; anything else is a 404, never an overflow."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
+class UnsupportedMediaType(RegistryError):
+    status = 415
+    title = "Unsupported media type"
+    slug = "unsupported-media-type"
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the registry application; `test_config` overrides everything else."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.url_map.converters["id"] = IdConverter
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(config_module.defaults(app.instance_path))
+    app.config.update(config_module.from_environment())
+    if test_config:
+        app.config.update(test_config)
+    config_module.check_production(app.config)
+    if app.config["ENV_NAME"] == "production":
+        app.config.update(SESSION_COOKIE_SECURE=True)
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    logging.getLogger("registry").setLevel(app.config["LOG_LEVEL"])
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    _import_models()
+
+    api = Api(app)
+    api.register_converter(IdConverter, lambda converter: {"type": "integer", "minimum": 1})
+    from registry.accounts.api import blp as accounts_blp
+    from registry.licensing.api import blp as licensing_blp
+    from registry.people.api import blp as people_blp
+    from registry.standing.api import blp as standing_blp
+    from registry.system_api import blp as system_blp
+
+    for blp in (system_blp, accounts_blp, people_blp, licensing_blp, standing_blp):
+        api.register_blueprint(blp)
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    api.spec.components.security_scheme("apiKey", {"type": "apiKey", "in": "header", "name": "X-API-Key"})
+    app.extensions["registry_api"] = api
+
+    register_error_handlers(app)
+    _request_hooks(app)
+
+    @app.get("/api/v1/docs")
+    def api_docs():
+        """A readable index of the API, rendered from the OpenAPI document (no assets from elsewhere)."""
+        spec = api.spec.to_dict()
+        return render_template("api_docs.html", spec=spec)
+
+    @app.get("/")
+    def index():
+        return jsonify(
+            {
+                "service": "Workforce Registry",
+                "api": "/api/v1",
+                "openapi": "/api/v1/openapi.json",
+                "docs": "/api/v1/docs",
+            }
+        )
+
+    from registry.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _import_models() -> None:
+    """Every model module, so metadata and string relationships are complete."""
+    import registry.core.audit  # noqa: F401
+    import registry.core.auth  # noqa: F401
+    import registry.licensing.models  # noqa: F401
+    import registry.people.models  # noqa: F401
+
+
+def _request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _start() -> None:
+        supplied = request.headers.get("X-Request-ID", "")
+        g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        if (
+            request.path.startswith("/api/")
+            and request.method in ("POST", "PUT", "PATCH")
+            and (request.content_length or request.headers.get("Transfer-Encoding"))
+        ):
+            view = app.view_functions.get(request.endpoint or "")
+            accepted = getattr(getattr(view, "view_class", None), "accepts_media", None) or _JSON_TYPES
+            if request.mimetype not in accepted:
+                raise UnsupportedMediaType(
+                    f"send the body as {' or '.join(sorted(accepted))}, not {request.mimetype or 'no type'}"
+                )
+
+    @app.after_request
+    def _finish(response):
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.path.startswith("/api/") and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.teardown_request
+    def _rollback_unfinished(exc: BaseException | None) -> None:
+        # A view that raised after writing must leave nothing behind.
+        if exc is not None:
+            db.session.rollback()

@@ -1,0 +1,74 @@
+"""Configuration: safe development defaults, overridden by REGISTRY_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+# Demo values: fine on a laptop, refused in production (see check_production).
+DEMO_SECRET_KEY = "demo-secret-key-not-for-production-0000000000"  # noqa: S105 - a public placeholder by design
+DEMO_KEY_ENCRYPTION_KEY = "demo-key-encryption-key-not-for-production"  # noqa: S105
+
+ENV_KEYS = {
+    "REGISTRY_ENV": ("ENV_NAME", str),
+    "REGISTRY_DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "REGISTRY_SECRET_KEY": ("SECRET_KEY", str),
+    "REGISTRY_KEY_ENCRYPTION_KEY": ("KEY_ENCRYPTION_KEY", str),
+    "REGISTRY_BASE_URL": ("BASE_URL", str),
+    "REGISTRY_ACCESS_TOKEN_SECONDS": ("ACCESS_TOKEN_SECONDS", int),
+    "REGISTRY_MAX_BODY_BYTES": ("MAX_CONTENT_LENGTH", int),
+    "REGISTRY_LOG_LEVEL": ("LOG_LEVEL", str),
+}
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    return {
+        "ENV_NAME": "development",
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(Path(instance_path) / "registry.db"),
+        "SECRET_KEY": DEMO_SECRET_KEY,
+        "KEY_ENCRYPTION_KEY": DEMO_KEY_ENCRYPTION_KEY,
+        "BASE_URL": "http://127.0.0.1:5000",
+        "ACCESS_TOKEN_SECONDS": 900,
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "LOG_LEVEL": "INFO",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "JSON_SORT_KEYS": False,
+        "API_TITLE": "Workforce Registry",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+    }
+
+
+def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    for env_key, (config_key, kind) in ENV_KEYS.items():
+        if env_key in environ and environ[env_key] != "":
+            try:
+                config[config_key] = kind(environ[env_key])
+            except ValueError as exc:
+                raise SystemExit(f"{env_key} must be a {kind.__name__}: {environ[env_key]!r}") from exc
+    return config
+
+
+class InsecureConfiguration(SystemExit):
+    """Raised at start-up when production would run on demo secrets."""
+
+
+def check_production(config: dict[str, Any]) -> None:
+    """In production mode, refuse demo secrets, short secrets and the embedded SQLite database."""
+    if config.get("ENV_NAME") != "production":
+        return
+    problems = []
+    if config["SECRET_KEY"] == DEMO_SECRET_KEY or len(config["SECRET_KEY"]) < 32:
+        problems.append("REGISTRY_SECRET_KEY is the demo value or shorter than 32 characters")
+    if config["KEY_ENCRYPTION_KEY"] == DEMO_KEY_ENCRYPTION_KEY or len(config["KEY_ENCRYPTION_KEY"]) < 32:
+        problems.append("REGISTRY_KEY_ENCRYPTION_KEY is the demo value or shorter than 32 characters")
+    if not config["BASE_URL"].startswith("https://"):
+        problems.append("REGISTRY_BASE_URL must be an https:// address")
+    if problems:
+        raise InsecureConfiguration(
+            "refusing to start in production mode: " + "; ".join(problems) + ". See README, 'Configuration'."
+        )

@@ -1,0 +1,208 @@
+"""Accounts, roles, access tokens, API keys and the permission primitives every feature uses."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import jwt
+import sqlalchemy as sa
+from flask import current_app, g, request
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from registry.core.db import db, str_enum, utcnow
+from registry.core.errors import Forbidden, Unauthorized
+
+if TYPE_CHECKING:
+    from registry.people.models import Organisation
+
+TOKEN_AUDIENCE = "workforce-registry-api"  # noqa: S105 - a claim value, not a secret
+TOKEN_ISSUER = "workforce-registry"  # noqa: S105
+API_KEY_PREFIX = "wr_"
+
+
+class Role(enum.StrEnum):
+    SECRETARIAT_ADMIN = "secretariat_admin"
+    BOARD_OFFICER = "board_officer"
+    HUB_OFFICER = "hub_officer"
+    CLINICIAN = "clinician"
+
+
+ORG_ROLES = {Role.SECRETARIAT_ADMIN, Role.BOARD_OFFICER, Role.HUB_OFFICER}
+
+
+class Account(db.Model):
+    """A person or a machine client that signs in. Bound to an organisation, or to a clinician."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(role = 'clinician' AND clinician_id IS NOT NULL AND organisation_id IS NULL) OR "
+            "(role <> 'clinician' AND organisation_id IS NOT NULL AND clinician_id IS NULL)",
+            name="bound_to_org_or_clinician",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
+    organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    clinician_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clinicians.id"), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    api_keys: Mapped[list[ApiKey]] = relationship(back_populates="account")
+    # Named by string: core sits below people and must not import it.
+    organisation: Mapped[Organisation | None] = relationship("Organisation", lazy="joined")  # noqa: F821
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+
+class ApiKey(db.Model):
+    """A machine client's key; only its SHA-256 is stored, the secret is shown once."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    prefix: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+    account: Mapped[Account] = relationship(back_populates="api_keys")
+
+
+# A fixed hash to compare against when the e-mail is unknown, so timing does not reveal accounts.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def authenticate(email: str, password: str) -> Account:
+    """Return the active account for these credentials or raise Unauthorized."""
+    account = db.session.scalar(sa.select(Account).where(Account.email == email.strip().lower()))
+    if account is None:
+        check_password_hash(_DUMMY_HASH, password)
+        raise Unauthorized("unknown e-mail or wrong password")
+    if not account.check_password(password) or not account.active:
+        raise Unauthorized("unknown e-mail or wrong password")
+    return account
+
+
+def issue_access_token(account: Account) -> tuple[str, int]:
+    """A short-lived HS256 bearer token naming the account; returns (token, seconds to expiry)."""
+    lifetime = int(current_app.config["ACCESS_TOKEN_SECONDS"])
+    now = utcnow()
+    claims = {
+        "iss": TOKEN_ISSUER,
+        "aud": TOKEN_AUDIENCE,
+        "sub": str(account.id),
+        "role": account.role.value,
+        "iat": now,
+        "nbf": now,
+        "exp": now + timedelta(seconds=lifetime),
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm="HS256"), lifetime
+
+
+def _account_from_token(token: str) -> Account:
+    try:
+        claims = jwt.decode(
+            token,
+            current_app.config["SECRET_KEY"],
+            algorithms=["HS256"],
+            audience=TOKEN_AUDIENCE,
+            issuer=TOKEN_ISSUER,
+            options={"require": ["exp", "sub", "iat"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("the access token has expired; request a new one") from exc
+    except jwt.PyJWTError as exc:
+        raise Unauthorized("the access token is not valid") from exc
+    try:
+        account_id = int(claims["sub"])
+    except (TypeError, ValueError) as exc:
+        raise Unauthorized("the access token is not valid") from exc
+    account = db.session.get(Account, account_id)
+    if account is None or not account.active:
+        raise Unauthorized("the account behind this token is not active")
+    return account
+
+
+def hash_api_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_api_key(account: Account, name: str) -> tuple[ApiKey, str]:
+    """Create a key for a machine client; the returned secret is never stored or shown again."""
+    prefix = secrets.token_hex(6)
+    secret = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(account=account, name=name, prefix=prefix, key_hash=hash_api_key(secret))
+    db.session.add(key)
+    db.session.flush()
+    return key, secret
+
+
+def _account_from_api_key(secret: str) -> Account:
+    parts = secret.split("_")
+    if len(parts) < 3 or not secret.startswith(API_KEY_PREFIX):
+        raise Unauthorized("the API key is not valid")
+    key = db.session.scalar(sa.select(ApiKey).where(ApiKey.prefix == parts[1]))
+    if key is None or key.revoked_at is not None or not hmac.compare_digest(key.key_hash, hash_api_key(secret)):
+        raise Unauthorized("the API key is not valid")
+    if not key.account.active:
+        raise Unauthorized("the account behind this API key is not active")
+    g.auth_via = f"api-key:{key.prefix}"
+    return key.account
+
+
+def current_account_or_none() -> Account | None:
+    """The caller, from a bearer token or an API key; None when anonymous. Cached per request."""
+    if "account" in g:
+        return g.account
+    account = None
+    header = request.headers.get("Authorization", "")
+    api_key = request.headers.get("X-API-Key")
+    if header[:7].lower() == "bearer ":
+        account = _account_from_token(header[7:].strip())
+    elif header[:7].lower() == "apikey ":
+        account = _account_from_api_key(header[7:].strip())
+    elif api_key:
+        account = _account_from_api_key(api_key.strip())
+    elif header:
+        raise Unauthorized("use 'Authorization: Bearer <token>' or an API key")
+    else:
+        account = getattr(g, "session_account", None)
+    g.account = account
+    return account
+
+
+def current_account() -> Account:
+    """The signed-in caller or 401."""
+    account = current_account_or_none()
+    if account is None:
+        raise Unauthorized("sign in: POST /api/v1/auth/token, then send 'Authorization: Bearer <token>'")
+    return account
+
+
+def require_role(*roles: Role) -> Account:
+    """The caller, who must hold one of these roles (403 otherwise)."""
+    account = current_account()
+    if account.role not in roles:
+        allowed = ", ".join(r.value for r in roles)
+        raise Forbidden(f"this action needs one of these roles: {allowed}")
+    return account

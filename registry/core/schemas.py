@@ -1,0 +1,87 @@
+"""Schema building blocks shared by every feature: strict base, safe text, dates, pagination."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2200, 12, 31)
+
+
+class StrictSchema(Schema):
+    """Unknown fields are an error, never silently dropped."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class Text(fields.String):
+    """A trimmed string with a maximum length and no control characters (PostgreSQL rejects NUL)."""
+
+    def __init__(self, *, max_length: int = 200, min_length: int = 1, multiline: bool = False, **kwargs: Any):
+        self.max_length = max_length
+        self.min_length = min_length
+        self.multiline = multiline
+        kwargs.setdefault("validate", validate.Length(min=min_length, max=max_length))
+        super().__init__(**kwargs)
+        if "maxLength" not in self.metadata:
+            self.metadata = {**self.metadata, "maxLength": max_length}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        text = text.strip()
+        if _CONTROL.search(text) or (not self.multiline and ("\n" in text or "\r" in text)):
+            raise ValidationError("must not contain control characters")
+        return text
+
+
+class Day(fields.Date):
+    """An ISO 8601 calendar date between 1900 and 2200."""
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("validate", validate.Range(min=EARLIEST, max=LATEST, error="must be between {min} and {max}"))
+        super().__init__(**kwargs)
+
+
+def code_field(length: int, pattern: str, example: str, **kwargs: Any) -> fields.String:
+    """An identifier code checked against a pattern, e.g. an ISO country code."""
+    return fields.String(
+        validate=[validate.Length(equal=length) if length else validate.Length(min=1, max=40),
+                  validate.Regexp(pattern, error=f"must look like {example}")],
+        metadata={"example": example},
+        **kwargs,
+    )
+
+
+STATE_CODE = r"^[A-Z]{2}$"
+ISCO_CODE = r"^[0-9]{4}$"
+ORG_CODE = r"^[A-Z0-9][A-Z0-9-]{1,39}$"
+LANG_CODE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+
+
+class PageArgs(StrictSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class OnDateArgs(StrictSchema):
+    on = Day(load_default=None, metadata={"description": "the date to evaluate (default today)"})
+
+
+def page_schema(item: type[Schema], name: str) -> type[Schema]:
+    """An envelope {items, page, page_size, total} around a list of `item`."""
+    return type(
+        name,
+        (Schema,),
+        {
+            "items": fields.List(fields.Nested(item)),
+            "page": fields.Integer(),
+            "page_size": fields.Integer(),
+            "total": fields.Integer(),
+        },
+    )

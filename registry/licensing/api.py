@@ -1,0 +1,173 @@
+"""HTTP API for licences: issue, decide, status on a date, and the hubs' limited lookup."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from registry.core.auth import Account, Role, current_account, require_role
+from registry.core.db import db
+from registry.core.errors import Forbidden, Invalid, NotFound
+from registry.core.schemas import OnDateArgs
+from registry.licensing import services
+from registry.licensing.models import Licence
+from registry.licensing.schemas import (
+    LicenceEventIn,
+    LicenceEventOut,
+    LicenceIn,
+    LicenceOut,
+    LicenceQuery,
+    LicenceStateOut,
+    LookupOut,
+    LookupQuery,
+)
+from registry.people import services as people
+from registry.people.api import can_read_full_record
+
+blp = Blueprint("licensing", __name__, url_prefix="/api/v1", description="Licences and licence decisions")
+
+
+def require_board_of(licence: Licence) -> Account:
+    """Only an officer of the board that issued the licence acts on it."""
+    account = require_role(Role.BOARD_OFFICER)
+    if account.organisation_id != licence.board_id:
+        raise Forbidden(f"only {licence.board.code} may act on licence {licence.number}")
+    return account
+
+
+def require_reader_of(licence: Licence) -> Account:
+    account = current_account()
+    if not can_read_full_record(account, licence.clinician):
+        raise Forbidden("you may not read this licence")
+    return account
+
+
+def _state_dict(state: services.LicenceState) -> dict:
+    return {
+        "status": state.status,
+        "restricted": state.restricted,
+        "restrictions": state.restrictions,
+        "valid_from": state.valid_from,
+        "valid_until": state.valid_until,
+    }
+
+
+def dump_licence(licence: Licence, day: date) -> Licence:
+    """Attach the state on `day` so LicenceOut can dump it."""
+    licence.state = {"on": day, **_state_dict(services.state_on(licence, day))}  # type: ignore[attr-defined]
+    return licence
+
+
+@blp.route("/licences")
+class Licences(MethodView):
+    @blp.arguments(LicenceQuery, location="query")
+    @blp.response(200, LicenceOut(many=True))
+    def get(self, args):
+        """Find licences by number, optionally at one board (boards and secretariat)."""
+        require_role(Role.BOARD_OFFICER, Role.SECRETARIAT_ADMIN)
+        stmt = sa.select(Licence).where(Licence.number == args["number"])
+        if args.get("board"):
+            stmt = stmt.where(Licence.board_id == people.get_organisation(args["board"]).id)
+        return [dump_licence(lic, date.today()) for lic in db.session.scalars(stmt.order_by(Licence.id))]
+
+    @blp.arguments(LicenceIn)
+    @blp.response(201, LicenceOut)
+    def post(self, data):
+        """Issue a licence at the caller's own board."""
+        account = require_role(Role.BOARD_OFFICER)
+        try:
+            clinician = people.get_clinician(data["clinician"])
+        except NotFound as exc:
+            raise Invalid("unknown clinician", errors={"clinician": [exc.detail]}) from exc
+        licence = services.issue_licence(
+            board=account.organisation,
+            clinician=clinician,
+            profession_code=data["profession"],
+            number=data["number"],
+            decided_on=data["decided_on"],
+            valid_from=data["valid_from"] or data["decided_on"],
+            valid_until=data["valid_until"],
+            actor=account,
+            today=date.today(),
+        )
+        db.session.commit()
+        return dump_licence(licence, date.today())
+
+
+@blp.route("/licences/<id:licence_id>")
+class LicenceItem(MethodView):
+    @blp.arguments(OnDateArgs, location="query")
+    @blp.response(200, LicenceOut)
+    def get(self, args, licence_id):
+        """A licence, its status on a date (default today) and its whole history."""
+        licence = services.find_licence(licence_id)
+        require_reader_of(licence)
+        return dump_licence(licence, args.get("on") or date.today())
+
+
+@blp.route("/licences/<id:licence_id>/status")
+class LicenceStatusView(MethodView):
+    @blp.arguments(OnDateArgs, location="query")
+    @blp.response(200, LicenceStateOut)
+    def get(self, args, licence_id):
+        """The licence's status on any date, past or future."""
+        licence = services.find_licence(licence_id)
+        require_reader_of(licence)
+        day = args.get("on") or date.today()
+        return {"on": day, **_state_dict(services.state_on(licence, day))}
+
+
+@blp.route("/licences/<id:licence_id>/events")
+class LicenceEvents(MethodView):
+    @blp.response(200, LicenceEventOut(many=True))
+    def get(self, licence_id):
+        licence = services.find_licence(licence_id)
+        require_reader_of(licence)
+        return licence.events
+
+    @blp.arguments(LicenceEventIn)
+    @blp.response(201, LicenceEventOut)
+    def post(self, data, licence_id):
+        """Record a decision: renew, restrict, suspend, reinstate, revoke or surrender (the issuing board)."""
+        licence = services.find_licence(licence_id)
+        account = require_board_of(licence)
+        event = services.record_event(licence, actor=account, today=date.today(), **data)
+        db.session.commit()
+        return event
+
+
+@blp.route("/lookup")
+class Lookup(MethodView):
+    @blp.arguments(LookupQuery, location="query")
+    @blp.response(200, LookupOut)
+    def get(self, args):
+        """Name and professions only, by registry number or licence number (hubs, boards, secretariat)."""
+        require_role(Role.HUB_OFFICER, Role.BOARD_OFFICER, Role.SECRETARIAT_ADMIN)
+        if args.get("registry_number"):
+            clinician = people.get_clinician(args["registry_number"])
+        elif args.get("licence_number"):
+            stmt = sa.select(Licence).where(Licence.number == args["licence_number"])
+            if args.get("board"):
+                stmt = stmt.where(Licence.board_id == people.get_organisation(args["board"]).id)
+            found = db.session.scalars(stmt.limit(2)).all()
+            if not found:
+                raise NotFound(f"no licence numbered {args['licence_number']}")
+            if len({lic.clinician_id for lic in found}) > 1:
+                raise Invalid("several boards use this licence number; name the board",
+                              errors={"board": ["required for this licence number"]})
+            clinician = found[0].clinician
+        else:
+            raise Invalid("give a registry number or a licence number",
+                          errors={"registry_number": ["or licence_number is required"]})
+        licences = services.licences_of(clinician)
+        return {
+            "registry_number": clinician.registry_number,
+            "name": clinician.full_name,
+            "professions": [
+                {"code": code, "title": title}
+                for code, title in sorted({(lic.profession_code, lic.profession.title) for lic in licences})
+            ],
+        }

@@ -1,0 +1,79 @@
+"""Licences and their events. A licence's status is never stored: it is read from its events."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.core.db import db, str_enum, utcnow
+from registry.people.models import Clinician, Organisation, Profession
+
+
+class LicenceAction(enum.StrEnum):
+    ISSUE = "issue"
+    RENEW = "renew"
+    RESTRICT = "restrict"
+    SUSPEND = "suspend"
+    REINSTATE = "reinstate"
+    REVOKE = "revoke"
+    SURRENDER = "surrender"
+
+
+class LicenceStatus(enum.StrEnum):
+    NOT_YET_VALID = "not_yet_valid"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+    LAPSED = "lapsed"
+    SURRENDERED = "surrendered"
+
+
+class Licence(db.Model):
+    __tablename__ = "licences"
+    __table_args__ = (sa.UniqueConstraint("board_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(40), index=True)
+    board_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
+    clinician_id: Mapped[int] = mapped_column(sa.ForeignKey("clinicians.id"), index=True)
+    profession_code: Mapped[str] = mapped_column(sa.ForeignKey("professions.code"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    board: Mapped[Organisation] = relationship(lazy="joined")
+    clinician: Mapped[Clinician] = relationship()
+    profession: Mapped[Profession] = relationship(lazy="joined")
+    events: Mapped[list[LicenceEvent]] = relationship(
+        back_populates="licence", order_by="(LicenceEvent.effective_on, LicenceEvent.id)"
+    )
+
+
+class LicenceEvent(db.Model):
+    """One decision about a licence. Append-only: corrections are new events."""
+
+    __tablename__ = "licence_events"
+    __table_args__ = (
+        sa.CheckConstraint("effective_on >= decided_on", name="effective_after_decision"),
+        sa.CheckConstraint("action <> 'renew' OR valid_until IS NOT NULL", name="renewal_sets_validity"),
+        sa.CheckConstraint(
+            "action NOT IN ('restrict', 'suspend', 'revoke') OR reason IS NOT NULL", name="reason_required"
+        ),
+        sa.CheckConstraint("action <> 'restrict' OR scope IS NOT NULL", name="restriction_has_scope"),
+        sa.CheckConstraint("valid_until IS NULL OR valid_until >= effective_on", name="valid_until_after_effect"),
+        sa.Index("ix_licence_events_licence_order", "licence_id", "effective_on", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    licence_id: Mapped[int] = mapped_column(sa.ForeignKey("licences.id"))
+    action: Mapped[LicenceAction] = mapped_column(str_enum(LicenceAction, "licence_action"))
+    decided_on: Mapped[date]
+    effective_on: Mapped[date]
+    valid_until: Mapped[date | None]
+    scope: Mapped[str | None] = mapped_column(sa.Text)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    licence: Mapped[Licence] = relationship(back_populates="events")
