@@ -1,0 +1,93 @@
+"""JOSE building blocks: strict base64url, compact JSON, and compact JWS signing (RFC 7515).
+
+Signing is done here rather than through a library so that the protected header's bytes are
+exactly what we serialise (RFC 8037 Appendix A.4 is reproduced byte for byte). Verification
+lives in `certificates.verify` and goes through pyjwt with an explicit algorithm allow-list.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+ES256 = "ES256"
+EDDSA = "EdDSA"
+# The only algorithms this registry signs or accepts. Never "none", never HMAC, never RSA.
+SUPPORTED_ALGORITHMS: tuple[str, ...] = (ES256, EDDSA)
+
+PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
+
+_B64URL_ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+class UnsupportedKey(ValueError):
+    """A key that is neither EC P-256 (ES256) nor Ed25519 (EdDSA)."""
+
+
+def b64url_encode(data: bytes) -> str:
+    """Base64url without padding (RFC 7515 section 2)."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str | bytes) -> bytes:
+    """Strict base64url without padding: any other character, padding or a non-canonical tail raises ValueError."""
+    if isinstance(text, str):
+        if not text.isascii():
+            raise ValueError("not base64url without padding")
+        raw = text.encode("ascii")
+    elif isinstance(text, bytes | bytearray):
+        raw = bytes(text)
+    else:
+        raise ValueError("base64url input must be text")
+    if any(c not in _B64URL_ALPHABET for c in raw) or len(raw) % 4 == 1:
+        raise ValueError("not base64url without padding")
+    try:
+        decoded = base64.urlsafe_b64decode(raw + b"=" * (-len(raw) % 4))
+    except binascii.Error as exc:  # pragma: no cover - the alphabet check above catches these
+        raise ValueError("not base64url without padding") from exc
+    # Unused low bits in the last character must be zero, so each value has exactly one encoding.
+    if b64url_encode(decoded).encode("ascii") != raw:
+        raise ValueError("not canonical base64url")
+    return decoded
+
+
+def compact_json(value: Any) -> bytes:
+    """JSON with no whitespace, UTF-8, insertion order kept (the form we sign)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def algorithm_for_key(key: PrivateKey | PublicKey) -> str:
+    """The JOSE algorithm a key is used with: ES256 for EC P-256, EdDSA for Ed25519."""
+    if isinstance(key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
+        return EDDSA
+    if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
+        return ES256
+    raise UnsupportedKey(f"unsupported key type {type(key).__name__}; use EC P-256 or Ed25519")
+
+
+def sign_compact(header: Mapping[str, Any], payload: bytes, private_key: PrivateKey) -> str:
+    """Sign `payload` as a compact JWS whose protected header is exactly `compact_json(header)`.
+
+    The header's `alg` must match the key: ES256 with a P-256 key, EdDSA with an Ed25519 key.
+    """
+    alg = header.get("alg")
+    if alg not in SUPPORTED_ALGORITHMS:
+        raise UnsupportedKey(f"refusing to sign with alg {alg!r}; supported: {', '.join(SUPPORTED_ALGORITHMS)}")
+    if algorithm_for_key(private_key) != alg:
+        raise UnsupportedKey(f"alg {alg} does not match the key type {type(private_key).__name__}")
+    signing_input = (b64url_encode(compact_json(dict(header))) + "." + b64url_encode(payload)).encode("ascii")
+    if isinstance(private_key, ed25519.Ed25519PrivateKey):
+        signature = private_key.sign(signing_input)
+    else:
+        # JWS wants the raw 64-byte R || S, not the DER that cryptography produces (RFC 7518 section 3.4).
+        r, s = decode_dss_signature(private_key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    return signing_input.decode("ascii") + "." + b64url_encode(signature)

@@ -1,0 +1,503 @@
+"""Verification of VC-JWTs (and, through the same steps, QR tokens and status list credentials).
+
+Every verification runs these steps in order and reports each one:
+
+    format     three base64url segments; JSON header and payload; alg allowed; typ; kid
+    issuer     the issuer and the kid are in the trust list; the key's alg matches; the issuer may issue the kind
+    key        the key is not compromised and the signing instant (iat) lies in the key's window
+    signature  pyjwt verifies the JWS with the trust list's key object and only that key's algorithm
+    claims     the verified payload has the shape we sign and its JWT claims mirror the credential
+    dates      validFrom <= now < validUntil
+    status     the Bitstring Status List bits for revocation and suspension
+
+A failure stops the chain (the later steps are SKIPPED), except that dates and status are both
+evaluated once the claims pass. The overall `outcome` is one of:
+
+    VALID                  every step passed
+    MALFORMED              not a compact JWS with JSON header and payload, or a header we refuse (crit, b64, no kid)
+    WRONG_TYPE             typ is not the one expected (vc+jwt for a credential): a token minted for something else
+    UNSUPPORTED_ALGORITHM  alg outside {ES256, EdDSA} (none, HS256 ...), or not the algorithm of the trusted key
+    UNKNOWN_ISSUER         the issuer named in the credential is not in the trust list
+    UNKNOWN_KEY            the kid is not a key of that issuer in the trust list
+    NOT_AUTHORISED         the issuer is trusted but may not issue this kind of certificate
+    KEY_COMPROMISED        the key is flagged compromised: nothing it signed is trusted until re-signed
+    KEY_OUTSIDE_WINDOW     the credential was signed (iat) outside the key's validity window
+    INVALID_SIGNATURE      the signature does not verify (a tampered payload, header or signature)
+    INVALID_CLAIMS         authentic, but the payload is not a well-formed credential (vc claim, iss mismatch ...)
+    REVOKED                authentic, and the revocation bit is set
+    SUSPENDED              authentic, and the suspension bit is set
+    EXPIRED                authentic, and now >= validUntil
+    NOT_YET_VALID          authentic, and now < validFrom
+    STATUS_UNKNOWN         authentic and in date, but a status list could not be obtained or trusted
+
+When several of the last five hold, the first in that order is reported. `payload` is set only
+once the signature has verified under a trusted, uncompromised key in its window; it is the data
+from the token, the only data a verification page may show.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, runtime_checkable
+
+from jwt.api_jws import PyJWS
+from jwt.exceptions import InvalidSignatureError, PyJWTError
+
+from certificates.credentials import (
+    CertificateKind,
+    CredentialError,
+    StatusRef,
+    credential_kind,
+    credential_problems,
+    issuer_id,
+    jwt_claims_problems,
+    signed_at,
+    status_refs,
+)
+from certificates.jose import SUPPORTED_ALGORITHMS, b64url_decode
+from certificates.status_list import StatusPurpose
+from certificates.trust import TrustedIssuer, TrustedKey, TrustList, as_trust_list
+from certificates.w3c import VC_JWT_TYP, parse_instant
+
+# A status list of 131,072 random bits is about 22 KB encoded; nothing legitimate comes near this.
+MAX_TOKEN_CHARS = 256 * 1024
+
+
+class Outcome(enum.StrEnum):
+    """The overall result of a verification; see the module docstring for each meaning."""
+
+    VALID = "VALID"
+    MALFORMED = "MALFORMED"
+    WRONG_TYPE = "WRONG_TYPE"
+    UNSUPPORTED_ALGORITHM = "UNSUPPORTED_ALGORITHM"
+    UNKNOWN_ISSUER = "UNKNOWN_ISSUER"
+    UNKNOWN_KEY = "UNKNOWN_KEY"
+    NOT_AUTHORISED = "NOT_AUTHORISED"
+    KEY_COMPROMISED = "KEY_COMPROMISED"
+    KEY_OUTSIDE_WINDOW = "KEY_OUTSIDE_WINDOW"
+    INVALID_SIGNATURE = "INVALID_SIGNATURE"
+    INVALID_CLAIMS = "INVALID_CLAIMS"
+    REVOKED = "REVOKED"
+    SUSPENDED = "SUSPENDED"
+    EXPIRED = "EXPIRED"
+    NOT_YET_VALID = "NOT_YET_VALID"
+    STATUS_UNKNOWN = "STATUS_UNKNOWN"
+
+
+class StepName(enum.StrEnum):
+    FORMAT = "format"
+    ISSUER = "issuer"
+    KEY = "key"
+    SIGNATURE = "signature"
+    CLAIMS = "claims"
+    DATES = "dates"
+    STATUS = "status"
+
+
+class StepState(enum.StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step's verdict; `outcome` names the failure when state is FAILED."""
+
+    name: StepName
+    state: StepState
+    detail: str
+    outcome: Outcome | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name.value,
+            "state": self.state.value,
+            "detail": self.detail,
+            "outcome": self.outcome.value if self.outcome else None,
+        }
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    """The overall outcome, every step, and (once the signature verified) the verified header and payload."""
+
+    outcome: Outcome
+    steps: tuple[Step, ...]
+    payload: dict[str, Any] | None = field(default=None, repr=False)
+    header: dict[str, Any] | None = None
+    issuer: TrustedIssuer | None = None
+    kid: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.outcome is Outcome.VALID
+
+    @property
+    def authentic(self) -> bool:
+        """The signature verified under a trusted key: the payload may be shown, whatever its status."""
+        return self.payload is not None
+
+    def step(self, name: StepName | str) -> Step:
+        return next(step for step in self.steps if step.name == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form for the API and the CLI."""
+        return {
+            "outcome": self.outcome.value,
+            "valid": self.valid,
+            "steps": [step.to_dict() for step in self.steps],
+            "issuer": None
+            if self.issuer is None
+            else {"id": self.issuer.id, "name": self.issuer.name, "member_state": self.issuer.member_state},
+            "kid": self.kid,
+            "payload": self.payload,
+        }
+
+
+class StatusLookup(Protocol):
+    """Answers "is bit `index` of the status list at `status_list_url` set?": True, False, or None (unknown)."""
+
+    def __call__(self, status_list_url: str, index: int) -> bool | None: ...
+
+
+@dataclass(frozen=True)
+class StatusListInfo:
+    """What a verified status list credential says about itself."""
+
+    url: str
+    issuer_id: str
+    purpose: StatusPurpose
+
+
+@runtime_checkable
+class DescribedStatusLookup(Protocol):
+    """A lookup that can also say who issued each list and for what purpose (see `offline.StatusListSet`).
+
+    When the lookup offers this, an entry is only trusted if its list was issued by the credential's
+    own issuer for the entry's purpose.
+    """
+
+    def __call__(self, status_list_url: str, index: int) -> bool | None: ...
+
+    def list_info(self, status_list_url: str) -> StatusListInfo | None: ...
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What differs between the token kinds that share the verification steps."""
+
+    typ: str
+    # The issuer id the payload claims; None when the token names its issuer only through its kid.
+    claimed_issuer: Callable[[Mapping[str, Any]], str | None] | None
+    # The kind the issuer must be authorised for; None when no authorisation applies (status lists).
+    kind: Callable[[Mapping[str, Any]], str | None]
+    signed_at: Callable[[Mapping[str, Any]], datetime | None]
+    claim_problems: Callable[[Mapping[str, Any], TrustedIssuer], list[str]]
+    validity: Callable[[Mapping[str, Any]], tuple[datetime | None, datetime | None]]
+    # The status entries to check; may raise ValueError when they cannot be resolved (status unknown).
+    status: Callable[[Mapping[str, Any], TrustList], list[StatusRef]]
+
+
+class _Fail(Exception):
+    def __init__(self, outcome: Outcome, detail: str):
+        super().__init__(detail)
+        self.outcome = outcome
+        self.detail = detail
+
+
+# Only these algorithms exist in this verifier: "none" and the HMAC family cannot even be named.
+_JWS = PyJWS(algorithms=list(SUPPORTED_ALGORITHMS))
+
+
+def _loads_object(data: bytes, what: str) -> dict[str, Any]:
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result = dict(pairs)
+        if len(result) != len(pairs):
+            raise ValueError(f"{what} has a duplicate member")
+        return result
+
+    try:
+        value = json.loads(data.decode("utf-8"), object_pairs_hook=no_duplicates)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise _Fail(Outcome.MALFORMED, f"the {what} is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise _Fail(Outcome.MALFORMED, f"the {what} is not a JSON object")
+    return value
+
+
+def _typ_matches(typ: Any, expected: str) -> bool:
+    # RFC 7515 section 4.1.9: "application/" may be omitted; media types compare case-insensitively.
+    if not isinstance(typ, str):
+        return False
+    typ = typ.lower()
+    return typ == expected or typ == "application/" + expected
+
+
+def _parse(token: Any, profile: Profile) -> tuple[dict[str, Any], dict[str, Any]]:
+    if not isinstance(token, str):
+        raise _Fail(Outcome.MALFORMED, "the token is not a string")
+    if len(token) > MAX_TOKEN_CHARS:
+        raise _Fail(Outcome.MALFORMED, f"the token is longer than {MAX_TOKEN_CHARS} characters")
+    segments = token.split(".")
+    if len(segments) != 3:
+        raise _Fail(Outcome.MALFORMED, f"a compact JWS has 3 segments, this has {len(segments)}")
+    try:
+        raw = [b64url_decode(segment) for segment in segments]
+    except ValueError:
+        raise _Fail(Outcome.MALFORMED, "a segment is not base64url without padding") from None
+    header = _loads_object(raw[0], "header")
+    alg = header.get("alg")
+    if not isinstance(alg, str) or not alg:
+        raise _Fail(Outcome.MALFORMED, "the header has no alg")
+    if alg not in SUPPORTED_ALGORITHMS:
+        allowed = ", ".join(SUPPORTED_ALGORITHMS)
+        raise _Fail(Outcome.UNSUPPORTED_ALGORITHM, f"alg {alg!r} is not accepted; only {allowed}")
+    if not _typ_matches(header.get("typ"), profile.typ):
+        raise _Fail(Outcome.WRONG_TYPE, f"typ is {header.get('typ')!r}, expected {profile.typ!r}")
+    if "crit" in header or "b64" in header:
+        raise _Fail(Outcome.MALFORMED, "critical or b64 header parameters are not supported")
+    if not isinstance(header.get("kid"), str) or not header["kid"]:
+        raise _Fail(Outcome.MALFORMED, "the header has no kid")
+    payload = _loads_object(raw[1], "payload")
+    return header, payload
+
+
+def _find_key(
+    header: Mapping[str, Any], payload: Mapping[str, Any], trust: TrustList, profile: Profile
+) -> tuple[TrustedIssuer, TrustedKey]:
+    kid = header["kid"]
+    if profile.claimed_issuer is not None:
+        claimed = profile.claimed_issuer(payload)
+        issuer = trust.issuer(claimed) if claimed else None
+        if issuer is None:
+            raise _Fail(Outcome.UNKNOWN_ISSUER, f"issuer {claimed!r} is not in the trust list")
+        key = issuer.key(kid)
+        if key is None:
+            holder = trust.find_key(kid)
+            elsewhere = f" (it belongs to {holder[0].id})" if holder else ""
+            raise _Fail(Outcome.UNKNOWN_KEY, f"key {kid} is not a key of {issuer.id}{elsewhere}")
+    else:
+        found = trust.find_key(kid)
+        if found is None:
+            raise _Fail(Outcome.UNKNOWN_KEY, f"key {kid} is not in the trust list")
+        issuer, key = found
+    # The trust list fixes each key's algorithm; the header may not choose another.
+    if header["alg"] != key.alg:
+        raise _Fail(Outcome.UNSUPPORTED_ALGORITHM, f"alg {header['alg']} does not match key {kid} ({key.alg})")
+    kind = profile.kind(payload)
+    if kind is not None and kind not in issuer.kinds:
+        raise _Fail(Outcome.NOT_AUTHORISED, f"{issuer.name} may not issue {kind} certificates")
+    return issuer, key
+
+
+def _check_key(key: TrustedKey, payload: Mapping[str, Any], profile: Profile) -> str:
+    if key.compromised:
+        raise _Fail(Outcome.KEY_COMPROMISED, f"key {key.kid} is marked compromised")
+    instant = profile.signed_at(payload)
+    if instant is None:
+        raise _Fail(Outcome.INVALID_CLAIMS, "no signing instant (iat) to place in the key's window")
+    if not key.covers(instant):
+        until = key.not_after.isoformat() if key.not_after else "now"
+        raise _Fail(
+            Outcome.KEY_OUTSIDE_WINDOW,
+            f"signed at {instant.isoformat()}, outside the key's window {key.not_before.isoformat()} .. {until}",
+        )
+    return f"key {key.kid} ({key.alg}) was valid when it signed, at {instant.isoformat()}"
+
+
+def _check_signature(token: str | bytes, key: TrustedKey) -> tuple[dict[str, Any], dict[str, Any]]:
+    try:
+        # The key object and its single algorithm come from the trust list, never from the token.
+        decoded = _JWS.decode_complete(token, key=key.public_key, algorithms=[key.alg])
+    except InvalidSignatureError:
+        raise _Fail(Outcome.INVALID_SIGNATURE, "the signature does not match the header and payload") from None
+    except PyJWTError as exc:
+        raise _Fail(Outcome.INVALID_SIGNATURE, f"the signature could not be verified: {exc}") from None
+    return decoded["header"], _loads_object(decoded["payload"], "payload")
+
+
+def _check_dates(payload: Mapping[str, Any], profile: Profile, now: datetime, leeway: timedelta) -> Step:
+    valid_from, valid_until = profile.validity(payload)
+    if valid_from is not None and now + leeway < valid_from:
+        return Step(StepName.DATES, StepState.FAILED, f"valid from {valid_from.isoformat()}", Outcome.NOT_YET_VALID)
+    if valid_until is not None and now - leeway >= valid_until:
+        return Step(StepName.DATES, StepState.FAILED, f"expired at {valid_until.isoformat()}", Outcome.EXPIRED)
+    until = valid_until.isoformat() if valid_until else "no end date"
+    start = valid_from.isoformat() if valid_from else "issuance"
+    return Step(StepName.DATES, StepState.PASSED, f"valid from {start} until {until}")
+
+
+def _check_status(
+    payload: Mapping[str, Any], profile: Profile, trust: TrustList, lookup: StatusLookup | None, issuer: TrustedIssuer
+) -> Step:
+    try:
+        refs = profile.status(payload, trust)
+    except ValueError as exc:
+        return Step(StepName.STATUS, StepState.FAILED, str(exc), Outcome.STATUS_UNKNOWN)
+    if not refs:
+        return Step(StepName.STATUS, StepState.PASSED, "no status entries")
+    if lookup is None:
+        return Step(StepName.STATUS, StepState.FAILED, "no status source was given", Outcome.STATUS_UNKNOWN)
+    describe = lookup.list_info if isinstance(lookup, DescribedStatusLookup) else None
+    set_purposes: set[StatusPurpose] = set()
+    unknown: list[str] = []
+    for ref in refs:
+        if describe is not None:
+            info = describe(ref.list_url)
+            if info is None or info.issuer_id != issuer.id or info.purpose != ref.purpose:
+                unknown.append(f"{ref.list_url} is not a trusted {ref.purpose} list of {issuer.id}")
+                continue
+        bit = lookup(ref.list_url, ref.index)
+        if bit is None:
+            unknown.append(f"{ref.purpose} list {ref.list_url} is unavailable")
+        elif bit:
+            set_purposes.add(ref.purpose)
+    if StatusPurpose.REVOCATION in set_purposes:
+        return Step(StepName.STATUS, StepState.FAILED, "revoked", Outcome.REVOKED)
+    if StatusPurpose.SUSPENSION in set_purposes:
+        return Step(StepName.STATUS, StepState.FAILED, "suspended", Outcome.SUSPENDED)
+    if unknown:
+        return Step(StepName.STATUS, StepState.FAILED, "; ".join(unknown), Outcome.STATUS_UNKNOWN)
+    return Step(StepName.STATUS, StepState.PASSED, "neither revoked nor suspended")
+
+
+_FINAL_PRECEDENCE = (Outcome.REVOKED, Outcome.SUSPENDED, Outcome.EXPIRED, Outcome.NOT_YET_VALID, Outcome.STATUS_UNKNOWN)
+
+
+def run_verification(
+    token: str | bytes,
+    profile: Profile,
+    trust_list: TrustList | Mapping[str, Any],
+    status_lookup: StatusLookup | None,
+    *,
+    now: datetime | None,
+    leeway: timedelta = timedelta(0),
+) -> VerificationResult:
+    """Run the seven steps for `profile`; the building block of verify_credential and its siblings."""
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    trust = as_trust_list(trust_list)
+    if isinstance(token, bytes):
+        token = token.decode("ascii", "replace")  # a non-ASCII byte then fails the base64url check
+    if isinstance(token, str):
+        token = token.strip()
+    steps: list[Step] = []
+    order = list(StepName)
+
+    def stop(name: StepName, failure: _Fail, **found: Any) -> VerificationResult:
+        steps.append(Step(name, StepState.FAILED, failure.detail, failure.outcome))
+        steps.extend(Step(later, StepState.SKIPPED, "") for later in order[order.index(name) + 1 :])
+        return VerificationResult(failure.outcome, tuple(steps), **found)
+
+    try:
+        header, unverified = _parse(token, profile)
+    except _Fail as failure:
+        return stop(StepName.FORMAT, failure)
+    steps.append(Step(StepName.FORMAT, StepState.PASSED, f"compact JWS, alg {header['alg']}, typ {header['typ']}"))
+    kid = header["kid"]
+
+    try:
+        issuer, key = _find_key(header, unverified, trust, profile)
+    except _Fail as failure:
+        return stop(StepName.ISSUER, failure, kid=kid)
+    steps.append(Step(StepName.ISSUER, StepState.PASSED, f"{issuer.name} ({issuer.member_state}), key {kid}"))
+
+    try:
+        steps.append(Step(StepName.KEY, StepState.PASSED, _check_key(key, unverified, profile)))
+    except _Fail as failure:
+        return stop(StepName.KEY, failure, kid=kid)
+
+    try:
+        header, payload = _check_signature(token, key)
+    except _Fail as failure:
+        return stop(StepName.SIGNATURE, failure, kid=kid)
+    steps.append(Step(StepName.SIGNATURE, StepState.PASSED, f"verified with {key.alg} key {kid}"))
+    verified = {"payload": payload, "header": header, "issuer": issuer, "kid": kid}
+
+    problems = profile.claim_problems(payload, issuer)
+    # iat comes from the issuer, but a signing instant in the future is a fault all the same.
+    instant = profile.signed_at(payload)
+    if instant is not None and instant > now + leeway + timedelta(minutes=5):
+        problems.append("iat is in the future")
+    if problems:
+        return stop(StepName.CLAIMS, _Fail(Outcome.INVALID_CLAIMS, "; ".join(problems)), **verified)
+    steps.append(Step(StepName.CLAIMS, StepState.PASSED, "well-formed"))
+
+    dates = _check_dates(payload, profile, now, leeway)
+    status = _check_status(payload, profile, trust, status_lookup, issuer)
+    steps.extend((dates, status))
+    failed = {step.outcome for step in (dates, status) if step.outcome is not None}
+    outcome = next((candidate for candidate in _FINAL_PRECEDENCE if candidate in failed), Outcome.VALID)
+    return VerificationResult(outcome, tuple(steps), **verified)
+
+
+# --- The VC-JWT profile -------------------------------------------------------------------------
+
+
+def _vc_validity(payload: Mapping[str, Any]) -> tuple[datetime | None, datetime | None]:
+    valid_from = parse_instant(payload["validFrom"], "validFrom")
+    valid_until = parse_instant(payload["validUntil"], "validUntil") if "validUntil" in payload else None
+    return valid_from, valid_until
+
+
+def _vc_problems(payload: Mapping[str, Any], issuer: TrustedIssuer, *, status_list: bool) -> list[str]:
+    problems = credential_problems(payload, status_list=status_list) + jwt_claims_problems(payload)
+    if not problems and issuer_id(payload) != issuer.id:  # pragma: no cover - _find_key selected the issuer by it
+        problems.append("the issuer is not the key's holder")
+    return problems
+
+
+def _vc_status(payload: Mapping[str, Any], trust: TrustList) -> list[StatusRef]:
+    try:
+        return status_refs(payload)
+    except CredentialError:  # pragma: no cover - rejected by the claims step first
+        return []
+
+
+def _kind_or_unknown(payload: Mapping[str, Any]) -> str | None:
+    kind = credential_kind(payload)
+    return kind.value if isinstance(kind, CertificateKind) else None
+
+
+VC_PROFILE = Profile(
+    typ=VC_JWT_TYP,
+    claimed_issuer=lambda payload: issuer_id(payload) or payload.get("iss"),
+    kind=_kind_or_unknown,
+    signed_at=signed_at,
+    claim_problems=lambda payload, issuer: _vc_problems(payload, issuer, status_list=False),
+    validity=_vc_validity,
+    status=_vc_status,
+)
+
+STATUS_LIST_PROFILE = Profile(
+    typ=VC_JWT_TYP,
+    claimed_issuer=lambda payload: issuer_id(payload) or payload.get("iss"),
+    kind=lambda payload: None,  # any trusted issuer publishes the lists for its own credentials
+    signed_at=signed_at,
+    claim_problems=lambda payload, issuer: _vc_problems(payload, issuer, status_list=True),
+    validity=_vc_validity,
+    status=lambda payload, trust: [],  # a status list has no status of its own
+)
+
+
+def verify_credential(
+    token: str | bytes,
+    trust_list: TrustList | Mapping[str, Any],
+    status_lookup: StatusLookup | None = None,
+    *,
+    now: datetime | None = None,
+    leeway: timedelta = timedelta(0),
+) -> VerificationResult:
+    """Verify a certificate VC-JWT against a trust list, asking `status_lookup` for its status bits.
+
+    `status_lookup(url, index)` returns True (bit set), False, or None (list unavailable); without
+    a lookup a credential with status entries verifies as STATUS_UNKNOWN at best. `now` defaults to
+    the current instant and must be timezone-aware.
+    """
+    return run_verification(token, VC_PROFILE, trust_list, status_lookup, now=now, leeway=leeway)
