@@ -134,3 +134,24 @@ def verify_offline(
     if isinstance(token, str) and _typ_of(token) == COMPACT_TYP:
         return verify_compact_token(token, trust, lookup, now=now)
     return verify_credential(token, trust, lookup, now=now)
+
+
+def verify_many(
+    tokens: list[str],
+    trust_list: TrustList | Mapping[str, Any],
+    status_lists: Mapping[str, str | Mapping[str, Any]],
+    *,
+    now: datetime | None = None,
+) -> list[VerificationResult]:
+    """Verify many tokens offline in bulk: the trust list is parsed and the status lists verified once."""
+    now = now or datetime.now(UTC)
+    trust = as_trust_list(trust_list)
+    lookup = StatusListSet(status_lists, trust, now=now)
+    results = []
+    for token in tokens:
+        token = token.strip()
+        if _typ_of(token) == COMPACT_TYP:
+            results.append(verify_compact_token(token, trust, lookup, now=now))
+        else:
+            results.append(verify_credential(token, trust, lookup, now=now))
+    return results

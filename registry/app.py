@@ -14,8 +14,9 @@ from flask_smorest import Api
 from werkzeug.routing import IntegerConverter
 
 from registry import config as config_module
-from registry.core.db import db
+from registry.core.db import db, expect_writes
 from registry.core.errors import RegistryError, register_error_handlers
+from registry.core.schemas import check_json_body
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -58,13 +59,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     api = Api(app)
     api.register_converter(IdConverter, lambda converter: {"type": "integer", "minimum": 1})
+    from certificates.api import blp as certificates_blp
+    from certificates.api import public_blp as certificates_public_blp
+    from curricula.api import blp as curricula_blp
     from registry.accounts.api import blp as accounts_blp
     from registry.licensing.api import blp as licensing_blp
     from registry.people.api import blp as people_blp
+    from registry.recognition.api import blp as recognition_blp
     from registry.standing.api import blp as standing_blp
     from registry.system_api import blp as system_blp
 
-    for blp in (system_blp, accounts_blp, people_blp, licensing_blp, standing_blp):
+    for blp in (system_blp, accounts_blp, people_blp, licensing_blp, curricula_blp, recognition_blp,
+                standing_blp, certificates_blp, certificates_public_blp):
         api.register_blueprint(blp)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     api.spec.components.security_scheme("apiKey", {"type": "apiKey", "in": "header", "name": "X-API-Key"})
@@ -98,15 +104,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _import_models() -> None:
     """Every model module, so metadata and string relationships are complete."""
+    import certificates.models  # noqa: F401
+    import certificates.services  # noqa: F401  (connects the certificate cascades)
+    import curricula.models  # noqa: F401
     import registry.core.audit  # noqa: F401
     import registry.core.auth  # noqa: F401
     import registry.licensing.models  # noqa: F401
     import registry.people.models  # noqa: F401
+    import registry.recognition.models  # noqa: F401
+    import registry.recognition.services  # noqa: F401  (connects the licence cascade)
 
 
 def _request_hooks(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
+        expect_writes(request.method not in ("GET", "HEAD", "OPTIONS"))
         supplied = request.headers.get("X-Request-ID", "")
         g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
         if (
@@ -120,6 +132,9 @@ def _request_hooks(app: Flask) -> None:
                 raise UnsupportedMediaType(
                     f"send the body as {' or '.join(sorted(accepted))}, not {request.mimetype or 'no type'}"
                 )
+            # A view with its own accepts_media reads (and limits) its own body, e.g. a file upload.
+            if request.mimetype in _JSON_TYPES and accepted is _JSON_TYPES:
+                check_json_body(request.get_data(cache=True))
 
     @app.after_request
     def _finish(response):

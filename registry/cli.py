@@ -25,6 +25,17 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(accounts_group)
     app.cli.add_command(check_system_command)
+    from curricula.cli import completions_group
+
+    app.cli.add_command(completions_group)
+    from registry.recognition.cli import recognitions_group
+
+    app.cli.add_command(recognitions_group)
+    from certificates.cli import certificates_group, keys_group, verify_command
+
+    app.cli.add_command(keys_group)
+    app.cli.add_command(certificates_group)
+    app.cli.add_command(verify_command)
 
 
 @click.group("audit", help="The hash-chained audit log.")

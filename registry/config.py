@@ -19,6 +19,10 @@ ENV_KEYS = {
     "REGISTRY_ACCESS_TOKEN_SECONDS": ("ACCESS_TOKEN_SECONDS", int),
     "REGISTRY_MAX_BODY_BYTES": ("MAX_CONTENT_LENGTH", int),
     "REGISTRY_LOG_LEVEL": ("LOG_LEVEL", str),
+    "REGISTRY_CURRICULA_MAX_IMPORT_BYTES": ("CURRICULA_MAX_IMPORT_BYTES", int),
+    "REGISTRY_CURRICULA_MAX_IMPORT_ROWS": ("CURRICULA_MAX_IMPORT_ROWS", int),
+    "REGISTRY_VERIFY_RATE_PER_MINUTE": ("VERIFY_RATE_PER_MINUTE", float),
+    "REGISTRY_VERIFY_BURST": ("VERIFY_BURST", int),
 }
 
 
@@ -32,7 +36,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "ACCESS_TOKEN_SECONDS": 900,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "LOG_LEVEL": "INFO",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Bulk import of completions (curricula.importer): its own body limit, above the 1 MiB for JSON.
+        "CURRICULA_MAX_IMPORT_BYTES": 20 * 1024 * 1024,
+        "CURRICULA_MAX_IMPORT_ROWS": 100_000,
+        # Recycle connections instead of pinging on every checkout (a round trip per request).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
         "JSON_SORT_KEYS": False,
         "API_TITLE": "Workforce Registry",
         "API_VERSION": "v1",

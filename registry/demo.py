@@ -12,6 +12,8 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from curricula import services as curricula
+from curricula.models import Outcome
 from registry.accounts.services import create_account
 from registry.core.auth import Role
 from registry.core.db import db
@@ -128,8 +130,44 @@ def load_demo(today: date | None = None, clinicians_per_state: int = 12) -> bool
                 valid_until=issued + timedelta(days=5 * 365), actor=board_accounts[board.code], today=today,
             )
             _history(licence, i, issued, today, board_accounts[board.code])
+    _curricula(orgs, today)
+    _recognition(orgs, today)
+    _certificates(orgs, today)
     db.session.commit()
     return True
+
+
+def _certificates(orgs: dict, today: date) -> None:
+    """Signing keys for every board and hub and the registry key; a few issued certificates, among them a
+    completion and a good-standing certificate for maria.silva@demo.registry (downloadable, QR verifies VALID)."""
+    from certificates import services as certificates
+    from curricula.models import Course
+    from registry.core.auth import Account
+    from registry.licensing.models import Licence
+    from registry.recognition.models import Recognition, RecognitionStatus
+
+    for org in orgs.values():
+        certificates.ensure_key(org)
+    from registry.people.models import Clinician
+
+    account = db.session.scalar(sa.select(Account).where(Account.email == CLINICIAN_ACCOUNTS["PT"]))
+    maria = db.session.get(Clinician, account.clinician_id)
+    hub = orgs["PT-CFTL"]
+    course = db.session.scalar(sa.select(Course).where(Course.code == "TRAUMA-ITLS"))
+    completion, _ = curricula.record_completion(
+        hub, clinician=maria, course=course, offering=None, completed_on=today - timedelta(days=20),
+        outcome=Outcome.PASSED, score=94.0, credits=None, reference="PT-CFTL-DEMO-0001", actor=None, today=today)
+    certificates.issue(certificates.completion_draft(completion), actor=None)
+    licence = db.session.scalar(sa.select(Licence).where(Licence.clinician_id == maria.id).order_by(Licence.id))
+    if licensing.state_on(licence, today).status.value == "active":
+        certificates.issue(certificates.good_standing_draft(licence, today), actor=None)
+    granted = db.session.scalar(sa.select(Recognition).where(Recognition.status == RecognitionStatus.GRANTED)
+                                .order_by(Recognition.id).limit(1))
+    if granted is not None:
+        board = db.session.scalar(sa.select(Organisation).where(
+            Organisation.member_state_code == granted.host_state_code,
+            Organisation.kind == OrganisationKind.LICENSING_BOARD).order_by(Organisation.id).limit(1))
+        certificates.issue(certificates.recognition_draft(granted, board, today), actor=None)
 
 
 def _history(licence, i: int, issued: date, today: date, actor) -> None:
@@ -162,3 +200,124 @@ def _history(licence, i: int, issued: date, today: date, actor) -> None:
         licensing.record_event(licence, action=LicenceAction.REVOKE, decided_on=today - timedelta(days=10),
                                effective_on=today - timedelta(days=10), reason="struck off after hearing",
                                scope=None, valid_until=None, actor=actor, today=today)
+
+
+COURSES = [
+    ("TRAUMA-ITLS", {"en": "Joint trauma life support", "fr": "Prise en charge conjointe du traumatisé",
+                     "pt": "Suporte de vida conjunto em trauma"},
+     "Primary and secondary survey, haemorrhage control and packaging of the injured patient.",
+     ["airway with cervical spine control", "haemorrhage control", "trauma team handover"], 16, 24,
+     ["2211", "2212", "2221", "3258"], [{"hub": "IE-DTH"}, {"hub": "PT-CFTL"}]),
+    ("TRIAGE-MCI", {"en": "Mass-casualty triage", "fr": "Triage en afflux massif de victimes",
+                    "pt": "Triagem em incidentes com múltiplas vítimas"},
+     "START and SALT triage, casualty clearing and communication at a mass-casualty incident.",
+     ["triage categories", "casualty clearing station", "incident communication"], 8, 36,
+     ["2211", "2221", "2222", "3258"], [{"hub": "FR-CSL"}, {"member_state": "BE"}]),
+    ("EMLOG", {"en": "Emergency logistics", "fr": "Logistique des urgences", "pt": "Logística de emergência"},
+     "Supply chains, medicines and equipment for deployments across member states.",
+     ["cold chain", "deployment kits", "cross-border transport of medicines"], 6, None,
+     ["2221", "2262", "3258"], [{"hub": "PT-CFTL"}, {"member_state": "PT"}]),
+]
+HUB_ACCOUNTS = {"IE-DTH": "hub.ie@demo.registry", "PT-CFTL": "hub.pt@demo.registry", "FR-CSL": "hub.fr@demo.registry"}
+
+
+def _curricula(orgs: dict, today: date) -> None:
+    """Three joint courses accredited at the three hubs, two cohorts, and ~60 completions (some expired)."""
+    from registry.core.auth import Account
+    from registry.people.models import Clinician
+
+    rng = random.Random(2027)  # noqa: S311 - demo data
+    courses = {}
+    for code, titles, description, competencies, hours, validity, professions, owners in COURSES:
+        courses[code] = curricula.create_course(
+            code=code, titles=titles, fallback_language="en", description=description, competencies=competencies,
+            cpd_hours=hours, validity_months=validity, professions=professions, owners=owners, actor=None)
+    since = today - timedelta(days=4 * 365)
+    ended = today - timedelta(days=200)  # FR-CSL no longer delivers EMLOG
+    for hub_code in HUB_ACCOUNTS:
+        for code, course in courses.items():
+            until = ended if (hub_code, code) == ("FR-CSL", "EMLOG") else None
+            curricula.grant_accreditation(course, hub=orgs[hub_code], granted_by=orgs[hub_code].member_state_code,
+                                          valid_from=since, valid_until=until, actor=None)
+    hub_accounts = {code: db.session.scalar(sa.select(Account).where(Account.email == email))
+                    for code, email in HUB_ACCOUNTS.items()}
+    clinicians = list(db.session.scalars(sa.select(Clinician).order_by(Clinician.id)))
+    cohort = curricula.create_offering(
+        orgs["IE-DTH"], course=courses["TRAUMA-ITLS"], starts_on=today + timedelta(days=30),
+        ends_on=today + timedelta(days=32), language="en", place="Dublin, simulation suite 2", capacity=16,
+        actor=hub_accounts["IE-DTH"])
+    curricula.create_offering(
+        orgs["PT-CFTL"], course=courses["EMLOG"], starts_on=today + timedelta(days=60),
+        ends_on=today + timedelta(days=61), language="pt", place="Lisboa, Centro de Formação", capacity=20,
+        actor=hub_accounts["PT-CFTL"])
+    for clinician in clinicians[::8]:
+        curricula.enrol(cohort, clinician, actor=hub_accounts["IE-DTH"], today=today)
+
+    serial = 0
+    recorded = []
+    for k in range(60):
+        clinician = clinicians[(k * 7) % len(clinicians)]
+        hub_code = list(HUB_ACCOUNTS)[k % 3]
+        code = rng.choice(list(courses))
+        # Spread over four years: a 24-month course taken more than two years ago has expired.
+        completed_on = today - timedelta(days=rng.randrange(5, 4 * 365 - 5))
+        if (hub_code, code) == ("FR-CSL", "EMLOG") and completed_on > ended:
+            completed_on = ended - timedelta(days=rng.randrange(1, 300))
+        passed = rng.random() < 0.85
+        serial += 1
+        completion, _ = curricula.record_completion(
+            orgs[hub_code], clinician=clinician, course=courses[code], offering=None, completed_on=completed_on,
+            outcome=Outcome.PASSED if passed else Outcome.FAILED,
+            score=float(rng.randrange(70, 100) if passed else rng.randrange(30, 69)), credits=None,
+            reference=f"{hub_code}-{completed_on.year}-{serial:04d}", actor=hub_accounts[hub_code], today=today)
+        recorded.append(completion)
+    curricula.withdraw_completion(recorded[3], reason="recorded for the wrong clinician; re-entered",
+                                  actor=hub_accounts[recorded[3].hub.code])
+
+
+def _recognition(orgs: dict, today: date) -> None:
+    """Two agreements, recognitions in every state of the queue (granted, pending, overdue, refused)."""
+    from curricula.models import Course
+    from registry.core.auth import Account
+    from registry.licensing.models import Licence
+    from registry.people.models import Clinician
+    from registry.recognition import services as recognition
+
+    recognition.create_agreement(
+        code="COMPACT-NURSING-2024", title="Compact agreement on the recognition of nurses and midwives",
+        states=["IE", "FR", "PT", "BE"], professions=["2221", "2222"], in_force_from=date(2024, 1, 1),
+        in_force_until=None, required_courses=["TRAUMA-ITLS"], language_level="B2", adaptation_months=3,
+        validity_months=36, decision_deadline_days=60, silence_is_approval=False)
+    recognition.create_agreement(
+        code="IE-PT-MEDICAL-2025", title="Ireland–Portugal agreement on medical practitioners",
+        states=["IE", "PT"], professions=["2211", "2212"], in_force_from=date(2025, 1, 1), in_force_until=None,
+        required_courses=[], language_level="B1", adaptation_months=0, validity_months=24,
+        decision_deadline_days=30, silence_is_approval=True)
+    boards = {code: db.session.scalar(sa.select(Account).where(Account.organisation_id == orgs[code].id))
+              for code in BOARD_OF.values()}
+    trauma = db.session.scalar(sa.select(Course).where(Course.code == "TRAUMA-ITLS"))
+    # The first nurse of each state: a current trauma course and B2+ English, French or Portuguese.
+    applicants: list[Licence] = []
+    for state_code in ("PT", "FR", "IE", "BE"):
+        email = CLINICIAN_ACCOUNTS[state_code]
+        account = db.session.scalar(sa.select(Account).where(Account.email == email))
+        clinician = db.session.get(Clinician, account.clinician_id)
+        people.update_clinician(clinician, languages=[*clinician.languages,
+                                                      *({"language": lang, "level": "C1"} for lang in ("en", "fr", "pt")
+                                                        if lang != LANGUAGE_OF[state_code])])
+        curricula.record_completion(
+            orgs["IE-DTH"], clinician=clinician, course=trauma, offering=None,
+            completed_on=today - timedelta(days=120), outcome=Outcome.PASSED, score=91.0, credits=None,
+            reference=f"IE-DTH-RECOG-{state_code}", actor=None, today=today)
+        licence = db.session.scalar(sa.select(Licence).where(Licence.clinician_id == clinician.id))
+        applicants.append(licence)
+    pt_licence, fr_licence, ie_licence, be_licence = applicants
+    # Maria Silva (PT) recognised in Ireland; Camille Martin (FR) waiting in Portugal, overdue;
+    # Aoife Murphy (IE) refused in France; Lotte Peeters (BE) just applied in Ireland.
+    granted = recognition.apply(pt_licence, "IE", actor=None, today=today - timedelta(days=90))
+    recognition.grant(granted, decided_on=today - timedelta(days=70), conditions=None, actor=boards["IE-HPB"])
+    recognition.apply(fr_licence, "PT", actor=None, today=today - timedelta(days=75))
+    refused = recognition.apply(ie_licence, "FR", actor=None, today=today - timedelta(days=40))
+    recognition.refuse(refused, decided_on=today - timedelta(days=12),
+                       reason="proof of B2 French not supplied", actor=boards["FR-CNPS"])
+    recognition.apply(be_licence, "IE", actor=None, today=today - timedelta(days=3))

@@ -217,6 +217,7 @@ def world(app) -> World:
             "board_ie": (Role.BOARD_OFFICER, "IE-B"),
             "board_ie2": (Role.BOARD_OFFICER, "IE-B2"),
             "board_fr": (Role.BOARD_OFFICER, "FR-B"),
+            "board_pt": (Role.BOARD_OFFICER, "PT-B"),
             "hub_ie": (Role.HUB_OFFICER, "IE-HUB"),
             "hub_pt": (Role.HUB_OFFICER, "PT-HUB"),
         }

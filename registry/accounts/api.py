@@ -132,11 +132,13 @@ class Accounts(MethodView):
         try:
             if data["organisation"]:
                 organisation = people.get_organisation(data["organisation"])
+        except NotFound as exc:
+            raise Invalid(exc.detail, errors={"organisation": [exc.detail]}) from exc
+        try:
             if data["clinician"]:
                 clinician = people.get_clinician(data["clinician"])
         except NotFound as exc:
-            raise Invalid(exc.detail, errors={"organisation" if data["organisation"] else "clinician": [exc.detail]}) \
-                from exc
+            raise Invalid(exc.detail, errors={"clinician": [exc.detail]}) from exc
         account = services.create_account(
             email=data["email"], display_name=data["display_name"], role=data["role"], password=data["password"],
             organisation=organisation, clinician=clinician,

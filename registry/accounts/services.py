@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -68,9 +69,12 @@ def create_api_key(account: Account, name: str) -> tuple[ApiKey, str]:
 
 
 def revoke_api_key(account: Account, prefix: str) -> ApiKey:
-    key = db.session.scalar(sa.select(ApiKey).where(ApiKey.prefix == prefix, ApiKey.account_id == account.id))
+    # Prefixes are 12 hex digits; anything else (a NUL byte included, which PostgreSQL refuses) names no key.
+    key = db.session.scalar(
+        sa.select(ApiKey).where(ApiKey.prefix == prefix, ApiKey.account_id == account.id)
+    ) if re.fullmatch(r"[0-9a-f]{12}", prefix) else None
     if key is None:
-        raise NotFound(f"no API key {prefix} on this account")
+        raise NotFound(f"no API key {prefix[:40]!r} on this account")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         db.session.flush()

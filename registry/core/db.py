@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -92,12 +95,42 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
+# Whether the current request may write. Outside requests (CLI, services, tests) assume it may.
+_write_intent: ContextVar[bool] = ContextVar("registry_write_intent", default=True)
+
+
+def expect_writes(flag: bool) -> None:
+    """Declare whether this request writes (set per request from its HTTP method)."""
+    _write_intent.set(flag)
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Any) -> None:
-    """Take SQLite's write lock when a transaction starts, so concurrent writers queue (busy_timeout)
-    instead of failing when a transaction that read first tries to write."""
+    """On SQLite, a transaction that may write takes the write lock when it starts, so concurrent writers
+    queue (busy_timeout) instead of failing when a transaction that read first tries to write. Reads start
+    a plain (deferred) transaction and run alongside each other under WAL."""
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+@contextmanager
+def loaded_after_commit() -> Iterator[Any]:
+    """Commit without expiring what was read, so the response does not read it all again."""
+    session = db.session()
+    previous, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        yield session
+    finally:
+        session.expire_on_commit = previous
+
+
+def start_writing() -> None:
+    """Before the first write of a request that only read so far: end the read transaction, so that on
+    SQLite the next one starts as a writer (a deferred reader that writes late can fail to upgrade)."""
+    if not _write_intent.get():
+        if db.session.get_bind().dialect.name == "sqlite":
+            db.session.commit()
+        _write_intent.set(True)
 
 
 def is_postgres() -> bool:

@@ -11,3 +11,10 @@ signals = Namespace()
 
 #: A licence event was recorded. kwargs: event (LicenceEvent), actor (Account | None).
 licence_event_recorded = signals.signal("licence-event-recorded")
+
+#: A course completion was withdrawn (its certificate must be revoked). kwargs: completion, actor (Account | None).
+completion_withdrawn = signals.signal("completion-withdrawn")
+
+#: A recognition changed status (granted, suspended, reinstated, revoked, ...).
+#: kwargs: recognition (Recognition), event (RecognitionEvent), actor (Account | None).
+recognition_event_recorded = signals.signal("recognition-event-recorded")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from typing import Any
@@ -85,3 +86,24 @@ def page_schema(item: type[Schema], name: str) -> type[Schema]:
             "total": fields.Integer(),
         },
     )
+
+
+def check_json_body(raw: bytes) -> None:
+    """Refuse a JSON body that parses in Python but cannot be handled: too deep, huge numbers, lone surrogates.
+
+    webargs turns only JSONDecodeError into a 400; these would otherwise surface as 500s.
+    """
+    from registry.core.errors import RegistryError
+
+    try:
+        document = json.loads(raw.decode("utf-8"))
+        # A "\\ud800" escape decodes to a lone surrogate that no UTF-8 database, hash or response can hold.
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeError as exc:
+        reason = "text must be UTF-8 without unpaired surrogate escapes" if isinstance(
+            exc, UnicodeEncodeError) else "text must be UTF-8"
+        raise RegistryError("the body is not valid JSON", errors={"json": [reason]}) from exc
+    except RecursionError as exc:
+        raise RegistryError("the body is not valid JSON", errors={"json": ["nested too deeply"]}) from exc
+    except ValueError as exc:  # JSONDecodeError, and integers longer than Python converts
+        raise RegistryError("the body is not valid JSON", errors={"json": ["Invalid JSON body."]}) from exc

@@ -12,9 +12,11 @@ from registry.core.auth import Account, Role, current_account, require_role
 from registry.core.db import db
 from registry.core.errors import Forbidden, Invalid, NotFound
 from registry.core.schemas import OnDateArgs
-from registry.licensing import services
+from registry.licensing import alerts, services
 from registry.licensing.models import Licence
 from registry.licensing.schemas import (
+    AlertOut,
+    AlertQuery,
     LicenceEventIn,
     LicenceEventOut,
     LicenceIn,
@@ -103,6 +105,7 @@ class LicenceItem(MethodView):
     @blp.response(200, LicenceOut)
     def get(self, args, licence_id):
         """A licence, its status on a date (default today) and its whole history."""
+        current_account()  # before the lookup: an anonymous caller learns not even which ids exist
         licence = services.find_licence(licence_id)
         require_reader_of(licence)
         return dump_licence(licence, args.get("on") or date.today())
@@ -114,6 +117,7 @@ class LicenceStatusView(MethodView):
     @blp.response(200, LicenceStateOut)
     def get(self, args, licence_id):
         """The licence's status on any date, past or future."""
+        current_account()  # before the lookup: an anonymous caller learns not even which ids exist
         licence = services.find_licence(licence_id)
         require_reader_of(licence)
         day = args.get("on") or date.today()
@@ -124,6 +128,7 @@ class LicenceStatusView(MethodView):
 class LicenceEvents(MethodView):
     @blp.response(200, LicenceEventOut(many=True))
     def get(self, licence_id):
+        current_account()  # before the lookup: an anonymous caller learns not even which ids exist
         licence = services.find_licence(licence_id)
         require_reader_of(licence)
         return licence.events
@@ -132,6 +137,7 @@ class LicenceEvents(MethodView):
     @blp.response(201, LicenceEventOut)
     def post(self, data, licence_id):
         """Record a decision: renew, restrict, suspend, reinstate, revoke or surrender (the issuing board)."""
+        require_role(Role.BOARD_OFFICER)  # before the lookup: only boards learn which ids exist
         licence = services.find_licence(licence_id)
         account = require_board_of(licence)
         event = services.record_event(licence, actor=account, today=date.today(), **data)
@@ -171,3 +177,49 @@ class Lookup(MethodView):
                 for code, title in sorted({(lic.profession_code, lic.profession.title) for lic in licences})
             ],
         }
+
+
+@blp.route("/alerts")
+class Alerts(MethodView):
+    @blp.arguments(AlertQuery, location="query")
+    @blp.response(200, AlertOut(many=True))
+    def get(self, args):
+        """Alerts sent to the caller's member state, newest first; `unacknowledged=true` for the open list."""
+        account = require_role(Role.BOARD_OFFICER)
+        return alerts.alerts_for_state(account.organisation.member_state_code, unacknowledged=args["unacknowledged"])
+
+
+@blp.route("/alerts/<id:alert_id>")
+class AlertItem(MethodView):
+    @blp.response(200, AlertOut)
+    def get(self, alert_id):
+        """One alert (boards, secretariat, the clinician it concerns)."""
+        alert = alerts.get_alert(alert_id)
+        account = current_account()
+        if not can_read_full_record(account, alert.clinician):
+            raise Forbidden("you may not read this alert")
+        return alert
+
+
+@blp.route("/alerts/<id:alert_id>/acknowledgement")
+class AlertAcknowledgement(MethodView):
+    @blp.response(200, AlertOut)
+    def post(self, alert_id):
+        """Acknowledge an alert for the caller's member state (a board of a receiving state)."""
+        account = require_role(Role.BOARD_OFFICER)
+        alert = alerts.get_alert(alert_id)
+        alerts.acknowledge(alert, account)
+        db.session.commit()
+        return alert
+
+
+@blp.route("/clinicians/<registry_number>/alerts")
+class ClinicianAlerts(MethodView):
+    @blp.response(200, AlertOut(many=True))
+    def get(self, registry_number):
+        """Every alert about a clinician (the clinician, boards, secretariat)."""
+        account = current_account()
+        clinician = people.get_clinician(registry_number)
+        if not can_read_full_record(account, clinician):
+            raise Forbidden("you may not read this clinician's alerts")
+        return alerts.alerts_about(clinician.id)

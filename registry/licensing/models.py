@@ -77,3 +77,59 @@ class LicenceEvent(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     licence: Mapped[Licence] = relationship(back_populates="events")
+
+
+class Alert(db.Model):
+    """A warning to every other member state that a licence was suspended, restricted or revoked.
+
+    It carries identity, profession, deciding board, scope and period, and no more (no reasons).
+    """
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    licence_id: Mapped[int] = mapped_column(sa.ForeignKey("licences.id"), index=True)
+    cause_event_id: Mapped[int] = mapped_column(sa.ForeignKey("licence_events.id"), unique=True)
+    clinician_id: Mapped[int] = mapped_column(sa.ForeignKey("clinicians.id"), index=True)
+    profession_code: Mapped[str] = mapped_column(sa.ForeignKey("professions.code"))
+    board_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
+    origin_state_code: Mapped[str] = mapped_column(sa.ForeignKey("member_states.code"))
+    measure: Mapped[LicenceAction] = mapped_column(str_enum(LicenceAction, "alert_measure"))
+    scope: Mapped[str | None] = mapped_column(sa.Text)
+    decided_on: Mapped[date]
+    effective_from: Mapped[date]
+    sent_at: Mapped[datetime]
+    late: Mapped[bool]
+    closed_on: Mapped[date | None]
+    closing_event_id: Mapped[int | None] = mapped_column(sa.ForeignKey("licence_events.id"))
+
+    licence: Mapped[Licence] = relationship()
+    clinician: Mapped[Clinician] = relationship()
+    board: Mapped[Organisation] = relationship()
+    recipients: Mapped[list[AlertRecipient]] = relationship(
+        back_populates="alert", order_by="AlertRecipient.state_code"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("measure IN ('suspend', 'restrict', 'revoke')", name="alerting_measure"),
+        sa.CheckConstraint("closed_on IS NULL OR closed_on >= effective_from", name="closed_after_start"),
+    )
+
+    def open_on(self, day: date) -> bool:
+        """In force on `day`: effective and not yet closed."""
+        return self.effective_from <= day and (self.closed_on is None or day < self.closed_on)
+
+
+class AlertRecipient(db.Model):
+    """One other member state that must acknowledge an alert."""
+
+    __tablename__ = "alert_recipients"
+    __table_args__ = (sa.UniqueConstraint("alert_id", "state_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(sa.ForeignKey("alerts.id"))
+    state_code: Mapped[str] = mapped_column(sa.ForeignKey("member_states.code"), index=True)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id"))
+
+    alert: Mapped[Alert] = relationship(back_populates="recipients")

@@ -83,3 +83,32 @@ class LookupOut(Schema):
     registry_number = fields.String()
     name = fields.String()
     professions = fields.List(fields.Dict())
+
+
+class AlertRecipientOut(Schema):
+    state = fields.String(attribute="state_code")
+    acknowledged_at = fields.DateTime(allow_none=True)
+
+
+class AlertOut(Schema):
+    """Identity, profession, deciding board, scope and period: no reasons, no disciplinary detail."""
+
+    id = fields.Integer()
+    clinician = fields.Function(lambda a: a.clinician.registry_number)
+    name = fields.Function(lambda a: a.clinician.full_name)
+    date_of_birth = fields.Function(lambda a: a.clinician.date_of_birth.isoformat())
+    profession = fields.String(attribute="profession_code")
+    deciding_board = fields.Function(lambda a: a.board.code)
+    origin_state = fields.String(attribute="origin_state_code")
+    measure = fields.Function(lambda a: a.measure.value)
+    scope = fields.String(allow_none=True)
+    decided_on = fields.Date()
+    effective_from = fields.Date()
+    closed_on = fields.Date(allow_none=True)
+    sent_at = fields.DateTime()
+    late = fields.Boolean()
+    recipients = fields.List(fields.Nested(AlertRecipientOut))
+
+
+class AlertQuery(StrictSchema):
+    unacknowledged = fields.Boolean(load_default=False)

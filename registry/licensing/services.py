@@ -13,6 +13,7 @@ from registry.core.auth import Account
 from registry.core.db import db
 from registry.core.errors import Conflict, Invalid, NotFound
 from registry.core.events import licence_event_recorded
+from registry.licensing import alerts
 from registry.licensing.models import Licence, LicenceAction, LicenceEvent, LicenceStatus
 from registry.people.models import Clinician, Organisation, OrganisationKind, Profession
 
@@ -232,6 +233,12 @@ def record_event(
          "scope": scope, "valid_until": valid_until,
          "status": [before.status.value, after.status.value]},
     )
+    # Alerts belong to licensing itself; other capabilities react through the signal below.
+    if action in alerts.ALERTING:
+        alerts.raise_alert(event)
+    elif action is LicenceAction.REINSTATE:
+        lifted = LicenceAction.SUSPEND if before.status is LicenceStatus.SUSPENDED else LicenceAction.RESTRICT
+        alerts.close_alerts(event, lifted)
     licence_event_recorded.send(event, event=event, actor=actor)
     return event
 

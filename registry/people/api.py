@@ -171,6 +171,7 @@ class ClinicianItem(MethodView):
     @blp.response(200, ClinicianOut)
     def patch(self, data, registry_number):
         """Correct a clinician's names, languages or contact (a board of the home state)."""
+        require_role(Role.BOARD_OFFICER)  # before the lookup: only boards learn which numbers exist
         clinician = services.get_clinician(registry_number)
         require_board_officer_of_state(clinician.home_state_code)
         services.update_clinician(clinician, **data)

@@ -48,7 +48,7 @@ class Organisation(db.Model):
     language: Mapped[str] = mapped_column(sa.String(35))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    member_state: Mapped[MemberState] = relationship(lazy="joined")
+    member_state: Mapped[MemberState] = relationship()
 
 
 class Profession(db.Model):
@@ -86,7 +86,7 @@ class Clinician(db.Model):
     email: Mapped[str | None] = mapped_column(sa.String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    home_state: Mapped[MemberState] = relationship(lazy="joined")
+    home_state: Mapped[MemberState] = relationship()
 
     @property
     def full_name(self) -> str:

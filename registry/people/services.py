@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -10,21 +11,31 @@ import sqlalchemy as sa
 from registry.core import audit
 from registry.core.db import db
 from registry.core.errors import Conflict, Invalid, NotFound
+from registry.core.schemas import ORG_CODE, STATE_CODE
 from registry.people import numbers
 from registry.people.models import Clinician, MemberState, Organisation, OrganisationKind, Profession, name_key
 
 
+def _shown(text: str, *, quoted: bool = False) -> str:
+    """An identifier from the URL as it may be echoed in an error: bounded, control characters escaped."""
+    if len(text) <= 40 and text.isprintable() and not quoted:
+        return text
+    return repr(text[:40]) + ("..." if len(text) > 40 else "")
+
+
 def get_state(code: str) -> MemberState:
-    state = db.session.get(MemberState, code)
+    # Only a code can name a state; anything else (a NUL byte included, which PostgreSQL refuses) is not found.
+    state = db.session.get(MemberState, code) if re.fullmatch(STATE_CODE, code) else None
     if state is None:
-        raise NotFound(f"no member state {code}")
+        raise NotFound(f"no member state {_shown(code)}")
     return state
 
 
 def get_organisation(code: str) -> Organisation:
-    org = db.session.scalar(sa.select(Organisation).where(Organisation.code == code))
+    org = (db.session.scalar(sa.select(Organisation).where(Organisation.code == code))
+           if re.fullmatch(ORG_CODE, code) else None)
     if org is None:
-        raise NotFound(f"no organisation {code}")
+        raise NotFound(f"no organisation {_shown(code)}")
     return org
 
 
@@ -41,6 +52,11 @@ def create_state(**data: Any) -> MemberState:
 
 
 def update_state(state: MemberState, **changes: Any) -> MemberState:
+    name = changes.get("name")
+    if name is not None and db.session.scalar(
+        sa.select(MemberState.code).where(MemberState.name == name, MemberState.code != state.code)
+    ) is not None:
+        raise Conflict(f"a member state named {name} exists already")
     diff = _apply(state, changes)
     if state.left_on is not None and state.left_on < state.joined_on:
         raise Invalid("a state cannot leave before it joined", errors={"left_on": ["is before joined_on"]})
@@ -159,11 +175,33 @@ def update_clinician(clinician: Clinician, **changes: Any) -> Clinician:
 def get_clinician(registry_number: str) -> Clinician:
     canonical = numbers.normalise(registry_number)
     if canonical is None:
-        raise NotFound(f"{registry_number!r} is not a valid registry number (wrong shape or check character)")
+        raise NotFound(
+            f"{_shown(registry_number, quoted=True)} is not a valid registry number (wrong shape or check character)"
+        )
     clinician = db.session.scalar(sa.select(Clinician).where(Clinician.registry_number == canonical))
     if clinician is None:
         raise NotFound(f"no clinician {canonical}")
     return clinician
+
+
+def clinician_ref(registry_number: str) -> sa.Row:
+    """id, registry_number and full_name of a clinician, read without loading the ORM object (hot paths)."""
+    canonical = numbers.normalise(registry_number)
+    if canonical is None:
+        raise NotFound(f"{registry_number!r} is not a valid registry number (wrong shape or check character)")
+    table = Clinician.__table__
+    row = db.session.execute(
+        sa.select(table.c.id, table.c.registry_number,
+                  (table.c.given_names + " " + table.c.family_name).label("full_name"))
+        .where(table.c.registry_number == canonical)
+    ).first()
+    if row is None:
+        raise NotFound(f"no clinician {canonical}")
+    return row
+
+
+def state_exists(code: str) -> bool:
+    return db.session.execute(sa.select(MemberState.code).where(MemberState.code == code)).first() is not None
 
 
 def search_clinicians(

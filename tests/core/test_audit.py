@@ -30,9 +30,11 @@ def test_write_records_actor_object_changes_and_request_id(client, world, app):
                                                  "reason": "inquiry"})
     assert r.status_code == 201
     assert r.headers["X-Request-ID"] == "req-0123456789"
-    last = events(app)[-1]
-    assert audit_count(app) == before + 1
-    assert last.action == "licence.suspend"
+    # The suspension and the alert it raises to the other member states, in one transaction.
+    recorded = events(app)[before:]
+    assert [e.action for e in recorded] == ["licence.suspend", "alert.raise"]
+    last = recorded[0]
+    assert recorded[1].request_id == "req-0123456789"
     assert last.object_type == "licence" and last.object_id == str(world.licence)
     assert last.actor_id == world.accounts["board_ie"].id
     assert last.request_id == "req-0123456789"

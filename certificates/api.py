@@ -1,0 +1,474 @@
+"""HTTP API: issuing, downloading, revoking and verifying certificates; keys, JWKS, trust list, status lists.
+
+`blp` holds the /api/v1 routes; `public_blp` the two that live at the site root: the JWKS at
+/.well-known/jwks.json and the verification page /verify (server-rendered, no script, no remote assets).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from typing import Any
+
+from flask import abort, current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import ValidationError
+
+from certificates import render, services
+from certificates.models import Certificate, CertificateKindColumn
+from certificates.ratelimit import TokenBucket, retry_after_header
+from certificates.schemas import (
+    BatchOut,
+    CertificateOut,
+    CompromiseIn,
+    GoodStandingIn,
+    KeyOut,
+    KeyRotationIn,
+    ReissueIn,
+    StatementOut,
+    StatementQuery,
+    StatusChangeIn,
+    VerificationLogOut,
+    VerifyIn,
+    VerifyOut,
+)
+from curricula import services as curricula
+from curricula.api import require_hub_officer_of
+from registry.core.auth import Account, Role, current_account, current_account_or_none, require_role
+from registry.core.db import db, start_writing
+from registry.core.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    RegistryError,
+    TooManyRequests,
+    problem_response,
+)
+from registry.core.schemas import check_json_body
+from registry.licensing.services import find_licence
+from registry.people import services as people
+from registry.people.api import can_read_full_record
+from registry.people.models import Clinician
+from registry.recognition import services as recognition_services
+from registry.recognition.api import require_host_board
+from registry.recognition.practise import right_to_practise
+
+blp = Blueprint("certificates", __name__, url_prefix="/api/v1",
+                description="Certificates: issuing, downloading, status, verification, keys and trust list")
+public_blp = Blueprint("certificates_public", __name__, url_prefix="",
+                       description="The JWKS and the public verification page")
+
+_PUBLIC_CACHE = "public, max-age=300"
+DEFAULT_RATE_PER_MINUTE = 30
+DEFAULT_BURST = 20
+
+
+# --- permissions -----------------------------------------------------------------------------------------------
+
+
+def require_issuer(certificate: Certificate) -> Account:
+    """Only officers of the organisation that issued the certificate change its status."""
+    account = require_role(Role.HUB_OFFICER, Role.BOARD_OFFICER)
+    if account.organisation_id != certificate.issuer_id:
+        raise Forbidden(f"only officers of {certificate.issuer.code} act on its certificates")
+    return account
+
+
+def can_read_certificate(account: Account, certificate: Certificate) -> bool:
+    """The issuing organisation, boards and the secretariat, and the clinician themself."""
+    if account.organisation_id is not None and account.organisation_id == certificate.issuer_id:
+        return True
+    return can_read_full_record(account, db.session.get(Clinician, certificate.clinician_id))
+
+
+def _readable(certificate_id: int) -> Certificate:
+    certificate = services.get_certificate(certificate_id)
+    if not can_read_certificate(current_account(), certificate):
+        raise Forbidden("you may not read this certificate")
+    return certificate
+
+
+def _readable_clinician(registry_number: str) -> Clinician:
+    clinician = people.get_clinician(registry_number)
+    if not can_read_full_record(current_account(), clinician):
+        raise Forbidden("you may not read this clinician's certificates")
+    return clinician
+
+
+def _own_clinician() -> Clinician:
+    account = require_role(Role.CLINICIAN)
+    return db.session.get(Clinician, account.clinician_id)
+
+
+# --- the rate limit --------------------------------------------------------------------------------------------
+
+
+def limiter() -> TokenBucket:
+    """The verification rate limiter of this worker process (see certificates.ratelimit)."""
+    bucket = current_app.extensions.get("certificates_verify_limiter")
+    if bucket is None:
+        bucket = TokenBucket(float(current_app.config.get("VERIFY_RATE_PER_MINUTE", DEFAULT_RATE_PER_MINUTE)),
+                             int(current_app.config.get("VERIFY_BURST", DEFAULT_BURST)))
+        current_app.extensions["certificates_verify_limiter"] = bucket
+    return bucket
+
+
+def _wait() -> float | None:
+    """None when this client may verify now; else the seconds until it may."""
+    return limiter().take(request.remote_addr or "unknown")
+
+
+def _throttle() -> None:
+    """429 problem+json with Retry-After when the client is over its rate."""
+    wait = _wait()
+    if wait is not None:
+        retry = retry_after_header(wait)
+        problem = TooManyRequests("too many verifications from this address; retry later",
+                                  retry_after=int(retry)).to_problem()
+        abort(problem_response(problem, {"Retry-After": retry}))
+
+
+# --- issuing ---------------------------------------------------------------------------------------------------
+
+
+@blp.route("/completions/<id:completion_id>/certificate")
+class CompletionCertificate(MethodView):
+    @blp.response(201, CertificateOut)
+    def post(self, completion_id):
+        """Issue the certificate of a passed completion (the recording hub's officers); 409 if already issued."""
+        completion = curricula.get_completion(completion_id)
+        account = require_hub_officer_of(completion.hub)
+        certificate = services.issue(services.completion_draft(completion), actor=account)
+        db.session.commit()
+        return certificate
+
+
+@blp.route("/offerings/<id:offering_id>/certificates")
+class OfferingCertificates(MethodView):
+    @blp.response(201, BatchOut)
+    def post(self, offering_id):
+        """Issue the certificates of a whole cohort: every passed completion not yet certified (the hub's officers).
+
+        The PDFs are rendered in two worker processes for a big batch.
+        """
+        offering = curricula.get_offering(offering_id)
+        account = require_hub_officer_of(offering.hub)
+        drafts, skipped = [], []
+        for completion in services.offering_completions(offering.id):
+            try:
+                drafts.append(services.completion_draft(completion))
+            except RegistryError as exc:  # pragma: no cover - the query already leaves these out
+                skipped.append({"completion_id": completion.id, "reason": exc.detail})
+        issued = services.issue_many(drafts, actor=account)
+        db.session.commit()
+        return {"issued": issued, "skipped": skipped}
+
+
+@blp.route("/recognitions/<id:recognition_id>/certificate")
+class RecognitionCertificate(MethodView):
+    @blp.response(201, CertificateOut)
+    def post(self, recognition_id):
+        """Issue the certificate of a granted recognition (a board of the host state); 409 if already issued."""
+        recognition = recognition_services.get_recognition(recognition_id)
+        account = require_host_board(recognition)
+        draft = services.recognition_draft(recognition, account.organisation, date.today())
+        certificate = services.issue(draft, actor=account)
+        db.session.commit()
+        return certificate
+
+
+@blp.route("/licences/<id:licence_id>/good-standing-certificate")
+class GoodStandingCertificate(MethodView):
+    @blp.arguments(GoodStandingIn)
+    @blp.response(201, CertificateOut)
+    def post(self, data, licence_id):
+        """Certify that a licence is active and unrestricted on a date, for three months (the issuing board)."""
+        licence = find_licence(licence_id)
+        account = require_role(Role.BOARD_OFFICER)
+        if account.organisation_id != licence.board_id:
+            raise Forbidden(f"only {licence.board.code} certifies the standing of its licences")
+        certificate = services.issue(services.good_standing_draft(licence, data["on"] or date.today()),
+                                     actor=account)
+        db.session.commit()
+        return certificate
+
+
+def _redraft(certificate: Certificate, account: Account):
+    if certificate.kind is CertificateKindColumn.COURSE_COMPLETION:
+        return services.completion_draft(curricula.get_completion(certificate.completion_id))
+    if certificate.kind is CertificateKindColumn.RECOGNITION:
+        recognition = recognition_services.get_recognition(certificate.recognition_id)
+        return services.recognition_draft(recognition, account.organisation, date.today())
+    on = date.fromisoformat(certificate.snapshot["credential_subject"]["statusOn"])
+    return services.good_standing_draft(find_licence(certificate.licence_id), on)
+
+
+# --- one certificate -------------------------------------------------------------------------------------------
+
+
+@blp.route("/certificates/<id:certificate_id>")
+class CertificateItem(MethodView):
+    @blp.response(200, CertificateOut)
+    def get(self, certificate_id):
+        """A certificate and its status (the issuer, boards, the secretariat, the clinician)."""
+        return _readable(certificate_id)
+
+
+@blp.route("/certificates/<id:certificate_id>/pdf")
+class CertificatePdf(MethodView):
+    def get(self, certificate_id):
+        """The PDF as issued: the same bytes every time (its SHA-256 is in the certificate)."""
+        certificate = _readable(certificate_id)
+        response = current_app.response_class(certificate.pdf, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'attachment; filename="certificate-{certificate.id}.pdf"'
+        response.headers["Cache-Control"] = "private, no-store"
+        response.set_etag(certificate.pdf_sha256)
+        return response
+
+
+@blp.route("/certificates/<id:certificate_id>/credential")
+class CertificateCredential(MethodView):
+    def get(self, certificate_id):
+        """The signed credential (VC-JWT, application/vc+jwt)."""
+        certificate = _readable(certificate_id)
+        response = current_app.response_class(certificate.credential, mimetype="application/vc+jwt")
+        response.headers["Content-Disposition"] = f'attachment; filename="certificate-{certificate.id}.vc.jwt"'
+        return response
+
+
+@blp.route("/certificates/<id:certificate_id>/status")
+class CertificateStatus(MethodView):
+    @blp.arguments(StatusChangeIn)
+    @blp.response(200, CertificateOut)
+    def post(self, data, certificate_id):
+        """Revoke (permanent, reason required), suspend or unsuspend (the issuing organisation's officers)."""
+        certificate = services.get_certificate(certificate_id)
+        account = require_issuer(certificate)
+        if data["action"] == "revoke":
+            if not data["reason"]:
+                raise Invalid("a revocation needs a reason", errors={"reason": ["is required to revoke"]})
+            services.revoke(certificate, reason=data["reason"], actor=account)
+        elif data["action"] == "suspend":
+            services.suspend(certificate, reason=data["reason"], actor=account)
+        else:
+            services.unsuspend(certificate, reason=data["reason"], actor=account)
+        db.session.commit()
+        return certificate
+
+
+@blp.route("/certificates/<id:certificate_id>/reissue")
+class CertificateReissue(MethodView):
+    @blp.arguments(ReissueIn)
+    @blp.response(201, CertificateOut)
+    def post(self, data, certificate_id):
+        """A correction: a new certificate from the current data, linked to this one, which is revoked."""
+        certificate = services.get_certificate(certificate_id)
+        account = require_issuer(certificate)
+        if certificate.current_key is None:
+            raise Conflict(f"certificate {certificate.credential_id} was already replaced")
+        key, certificate.current_key = certificate.current_key, None
+        db.session.flush()
+        draft = _redraft(certificate, account)
+        certificate.current_key = key
+        new = services.reissue(certificate, draft, reason=data["reason"], actor=account)
+        db.session.commit()
+        return new
+
+
+# --- a clinician's certificates and who verified them ----------------------------------------------------------
+
+
+@blp.route("/clinicians/<registry_number>/certificates")
+class ClinicianCertificates(MethodView):
+    @blp.response(200, CertificateOut(many=True))
+    def get(self, registry_number):
+        """A clinician's certificates with their status (boards, the secretariat, the clinician)."""
+        return services.certificates_of(_readable_clinician(registry_number).id)
+
+
+@blp.route("/me/certificates")
+class MyCertificates(MethodView):
+    @blp.response(200, CertificateOut(many=True))
+    def get(self):
+        """The signed-in clinician's certificates."""
+        return services.certificates_of(_own_clinician().id)
+
+
+@blp.route("/clinicians/<registry_number>/verifications")
+class ClinicianVerifications(MethodView):
+    @blp.response(200, VerificationLogOut(many=True))
+    def get(self, registry_number):
+        """Who verified this clinician's certificates, when, and the result (the clinician, boards, secretariat)."""
+        return services.verifications_of(_readable_clinician(registry_number).id)
+
+
+@blp.route("/me/verifications")
+class MyVerifications(MethodView):
+    @blp.response(200, VerificationLogOut(many=True))
+    def get(self):
+        """Who verified the signed-in clinician's certificates."""
+        return services.verifications_of(_own_clinician().id)
+
+
+# --- verification ----------------------------------------------------------------------------------------------
+
+
+def _verify_body() -> services.Checked:
+    if request.mimetype == "multipart/form-data":
+        if set(request.files) != {"file"} or len(request.files.getlist("file")) != 1 or list(request.form):
+            raise Invalid("send exactly one PDF, in a form field named 'file'",
+                          errors={"file": ["send exactly one file named 'file'"]})
+        return services.check_pdf(request.files["file"].read())
+    raw = request.get_data(cache=True)
+    check_json_body(raw)
+    try:
+        data = VerifyIn().load(request.get_json(silent=True) if raw else {})
+    except ValidationError as exc:
+        raise Invalid("invalid value for: " + ", ".join(sorted(exc.messages)), errors=exc.messages) from exc
+    if len(data) != 1:
+        raise Invalid("send exactly one of token or code",
+                      errors={"token": ["send exactly one of token or code"]})
+    if "code" in data:
+        return services.check_code(data["code"])
+    return services.check_token(data["token"])
+
+
+@blp.route("/verify")
+class Verify(MethodView):
+    # A PDF comes as a multipart upload; a token or a code as JSON.
+    accepts_media = {"application/json", "multipart/form-data"}
+
+    @blp.response(200, VerifyOut)
+    def post(self):
+        """Verify a token ({"token"}), a verification code ({"code"}) or an uploaded PDF (multipart, field `file`).
+
+        Answers every step (format, issuer, key, signature, claims, dates, status) and the outcome: VALID,
+        REVOKED, SUSPENDED, EXPIRED, NOT_YET_VALID, UNKNOWN_ISSUER, UNKNOWN_KEY, KEY_COMPROMISED,
+        KEY_OUTSIDE_WINDOW, INVALID_SIGNATURE, UNSUPPORTED_ALGORITHM, WRONG_TYPE, MALFORMED, INVALID_CLAIMS, ...
+        The data shown is the verified token's. For a PDF, `pdf.identical_to_issued` compares its SHA-256 with
+        the file issued. Public and rate-limited per client address (per worker process); each is logged.
+        """
+        _throttle()
+        checked = _verify_body()
+        services.log_verification(checked, current_account_or_none())
+        db.session.commit()
+        return checked.as_dict()
+
+
+# --- keys, JWKS, trust list, status lists, statements ---------------------------------------------------------
+
+
+@blp.route("/issuers/<code>/keys")
+class IssuerKeys(MethodView):
+    @blp.response(200, KeyOut(many=True))
+    def get(self, code):
+        """An issuer's public keys and their windows (public)."""
+        return services.keys_of(people.get_organisation(code))
+
+    @blp.arguments(KeyRotationIn)
+    @blp.response(201, KeyOut)
+    def post(self, data, code):
+        """Rotate: a new key signs from now on; the old one still verifies what it signed (secretariat)."""
+        account = require_role(Role.SECRETARIAT_ADMIN)
+        key = services.rotate_key(people.get_organisation(code), alg=data["alg"], actor=account)
+        db.session.commit()
+        return key
+
+
+@blp.route("/keys/<kid>/compromise")
+class KeyCompromise(MethodView):
+    @blp.arguments(CompromiseIn)
+    @blp.response(200, KeyOut)
+    def post(self, data, kid):
+        """Mark a key compromised: what it signed fails until `registry certificates resign` (secretariat)."""
+        account = require_role(Role.SECRETARIAT_ADMIN)
+        key = services.compromise_key(services.get_key(kid), reason=data["reason"], actor=account)
+        db.session.commit()
+        return key
+
+
+def _public_json(document: dict[str, Any]):
+    response = current_app.json.response(document)
+    response.headers["Cache-Control"] = _PUBLIC_CACHE
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@blp.route("/trust-list")
+class TrustListView(MethodView):
+    def get(self):
+        """The trust list: issuers, member states, kinds, keys and windows; `jws` is it signed by the registry key."""
+        start_writing()  # the registry key is created on first use
+        document = services.signed_trust_list()
+        db.session.commit()
+        return _public_json(document)
+
+
+@blp.route("/status-lists/<id:list_id>")
+class StatusListView(MethodView):
+    def get(self, list_id):
+        """A Bitstring Status List credential (VC-JWT) at its stable URL; short caching with an ETag."""
+        start_writing()  # the list is re-signed when its bits changed or it aged
+        status_list = services.get_status_list(list_id)
+        token = services.signed_status_list(status_list)
+        db.session.commit()
+        response = current_app.response_class(token, mimetype="application/vc+jwt")
+        response.headers["Cache-Control"] = _PUBLIC_CACHE
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.set_etag(hashlib.sha256(token.encode()).hexdigest()[:32])
+        return response.make_conditional(request)
+
+
+@blp.route("/right-to-practise/statement")
+class RightToPractiseStatement(MethodView):
+    @blp.arguments(StatementQuery, location="query")
+    @blp.response(200, StatementOut)
+    def get(self, args):
+        """The right-to-practise answer as a signed statement (typ rtp+jwt, ten minutes), verifiable with the JWKS."""
+        account = current_account()
+        try:
+            clinician = people.get_clinician(args["clinician"])
+        except NotFound as exc:
+            raise Invalid(exc.detail, errors={"clinician": [exc.detail]}) from exc
+        if not can_read_full_record(account, clinician):
+            raise Forbidden("boards, the secretariat and the clinician themself may ask")
+        people.get_state(args["state"])
+        answer = right_to_practise(clinician, args["state"], args["profession"], args["on"] or date.today())
+        start_writing()  # the registry key is created on first use
+        statement = services.sign_statement(answer)
+        db.session.commit()
+        return {"statement": statement}
+
+
+@public_blp.route("/.well-known/jwks.json")
+class Jwks(MethodView):
+    def get(self):
+        """Every issuer's and the registry's public keys (compromised keys are withdrawn)."""
+        return _public_json(services.jwks_document())
+
+
+@public_blp.route("/verify")
+class VerifyPage(MethodView):
+    def get(self):
+        """The page a certificate's QR code opens: verifies ?t=<token> or ?code=<code>; works without script."""
+        token, code = request.args.get("t", "").strip(), request.args.get("code", "").strip()
+        context: dict[str, Any] = {"token": token, "code": code, "result": None, "error": None}
+        status = 200
+        headers = {"Cache-Control": "no-store"}
+        wait = _wait() if token or code else None
+        if wait is not None:
+            context["error"], status = "Too many verifications from this address; retry in a minute.", 429
+            headers["Retry-After"] = retry_after_header(wait)
+        elif token or code:
+            start_writing()  # every verification is logged
+            try:
+                checked = services.check_token(token, method="qr") if token else services.check_code(code)
+                services.log_verification(checked, current_account_or_none())
+                db.session.commit()
+                context["result"] = checked.as_dict()
+            except (Invalid, NotFound) as exc:
+                context["error"], status = exc.detail, exc.status
+        html = render.page_html("verify_page.html", **context)
+        return current_app.response_class(html, status=status, mimetype="text/html", headers=headers)

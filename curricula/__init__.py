@@ -1,0 +1,1 @@
+"""Curricula: courses, hub accreditations, offerings and enrolments, completions and their bulk import."""

@@ -1,0 +1,117 @@
+"""Alerts (DOMAIN.md "Alerts"): raised to every other member state, acknowledged per state, closed by reinstatement."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from registry.core import audit
+from registry.core.auth import Account
+from registry.core.db import db, utcnow
+from registry.core.errors import Forbidden, NotFound
+from registry.licensing.models import Alert, AlertRecipient, LicenceAction, LicenceEvent
+from registry.people.models import MemberState
+
+ALERTING = {LicenceAction.SUSPEND, LicenceAction.RESTRICT, LicenceAction.REVOKE}
+SEND_WITHIN_DAYS = 3
+
+
+def raise_alert(event: LicenceEvent) -> Alert:
+    """Alert every other current member state about a suspension, restriction or revocation."""
+    licence = event.licence
+    origin = licence.board.member_state_code
+    sent_at = utcnow()
+    alert = Alert(
+        licence=licence,
+        cause_event_id=event.id,
+        clinician_id=licence.clinician_id,
+        profession_code=licence.profession_code,
+        board_id=licence.board_id,
+        origin_state_code=origin,
+        measure=event.action,
+        scope=event.scope if event.action is LicenceAction.RESTRICT else None,
+        decided_on=event.decided_on,
+        effective_from=event.effective_on,
+        sent_at=sent_at,
+        late=sent_at.date() > event.decided_on + timedelta(days=SEND_WITHIN_DAYS),
+    )
+    states = db.session.scalars(
+        sa.select(MemberState.code).where(
+            MemberState.code != origin,
+            sa.or_(MemberState.left_on.is_(None), MemberState.left_on > event.decided_on),
+        )
+    ).all()
+    alert.recipients = [AlertRecipient(state_code=code) for code in states]
+    db.session.add(alert)
+    db.session.flush()
+    audit.record("alert.raise", "alert", alert.id,
+                 {"licence": licence.number, "measure": event.action, "recipients": list(states),
+                  "late": alert.late})
+    return alert
+
+
+def close_alerts(event: LicenceEvent, lifted: LicenceAction) -> list[Alert]:
+    """A reinstatement closes the open alerts for the measure it lifts (suspension or restriction)."""
+    alerts = db.session.scalars(
+        sa.select(Alert).where(
+            Alert.licence_id == event.licence_id, Alert.measure == lifted, Alert.closed_on.is_(None)
+        )
+    ).all()
+    for alert in alerts:
+        alert.closed_on = event.effective_on
+        alert.closing_event_id = event.id
+        audit.record("alert.close", "alert", alert.id, {"closed_on": event.effective_on})
+    db.session.flush()
+    return list(alerts)
+
+
+def get_alert(alert_id: int) -> Alert:
+    alert = db.session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound(f"no alert {alert_id}")
+    return alert
+
+
+def acknowledge(alert: Alert, account: Account) -> AlertRecipient:
+    """A board of a receiving state acknowledges for its state; acknowledging twice changes nothing."""
+    state = account.organisation.member_state_code if account.organisation else None
+    recipient = next((r for r in alert.recipients if r.state_code == state), None)
+    if recipient is None:
+        raise Forbidden(f"alert {alert.id} was not sent to {state}")
+    if recipient.acknowledged_at is None:
+        recipient.acknowledged_at = utcnow()
+        recipient.acknowledged_by_id = account.id
+        db.session.flush()
+        audit.record("alert.acknowledge", "alert", alert.id, {"state": state})
+    return recipient
+
+
+def alerts_for_state(state_code: str, *, unacknowledged: bool) -> list[Alert]:
+    stmt = (
+        sa.select(Alert)
+        .join(AlertRecipient)
+        .where(AlertRecipient.state_code == state_code)
+        .options(selectinload(Alert.recipients))
+        .order_by(Alert.sent_at.desc(), Alert.id.desc())
+    )
+    if unacknowledged:
+        stmt = stmt.where(AlertRecipient.acknowledged_at.is_(None))
+    return list(db.session.scalars(stmt))
+
+
+def alerts_about(clinician_id: int) -> list[Alert]:
+    return list(
+        db.session.scalars(
+            sa.select(Alert)
+            .where(Alert.clinician_id == clinician_id)
+            .options(selectinload(Alert.recipients))
+            .order_by(Alert.effective_from, Alert.id)
+        )
+    )
+
+
+def open_alerts(clinician_id: int, day: date) -> list[Alert]:
+    """Alerts about a clinician in force on `day`."""
+    return [a for a in alerts_about(clinician_id) if a.open_on(day)]
