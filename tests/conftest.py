@@ -227,6 +227,8 @@ def world(app) -> World:
             w.accounts[key] = account
         db.session.commit()
         account_ids = {key: account.id for key, account in w.accounts.items()}
+        for org in w.orgs.values():  # loaded now, readable after this session closes
+            db.session.refresh(org)
     w.clinician = w.make_clinician("IE", family_name="Byrne", given_names="Siobhán")
     w.other_clinician = w.make_clinician("IE", family_name="Walsh", given_names="Conor")
     w.licence = w.make_licence(w.clinician, "IE-B", number="IE-2221-0001")

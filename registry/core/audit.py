@@ -136,13 +136,16 @@ def record(action: str, object_type: str, object_id: Any, changes: dict[str, Any
 
 
 def log_access(clinician_id: int, what: str) -> None:
-    """Record a read of a clinician's record (not chained: reads are frequent and not changes)."""
+    """Record a read of a clinician's record (not chained: reads are frequent and not changes).
+
+    A single Core insert: this runs on every standing read, so it skips the unit of work.
+    """
     from registry.core.auth import current_account_or_none
 
     account = current_account_or_none()
     actor_id, actor_label = _actor()
-    db.session.add(
-        AccessLog(
+    db.session.execute(
+        sa.insert(AccessLog.__table__).values(
             occurred_at=utcnow(),
             actor_id=actor_id,
             actor_label=actor_label,

@@ -61,7 +61,7 @@ class Account(db.Model):
 
     api_keys: Mapped[list[ApiKey]] = relationship(back_populates="account")
     # Named by string: core sits below people and must not import it.
-    organisation: Mapped[Organisation | None] = relationship("Organisation", lazy="joined")  # noqa: F821
+    organisation: Mapped[Organisation | None] = relationship("Organisation")  # noqa: F821
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
