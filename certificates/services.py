@@ -335,32 +335,55 @@ def signed_status_list(status_list: StatusList) -> str:
     return status_list.signed
 
 
+# A status list's size, purpose and issuer never change once it exists, and lists are never deleted:
+# cached per worker process.
+_LIST_HEADERS: dict[int, Any] = {}
+
+
+def forget_cached_lists() -> None:
+    """Drop the per-process caches (after a database is emptied, as between tests; never needed in service)."""
+    _LIST_HEADERS.clear()
+    _TRUST_CACHE.clear()
+
+
 class DatabaseStatusLookup:
-    """Status bits straight from the database, for the lists this registry publishes."""
+    """Status bits straight from the database, for the lists this registry publishes.
 
-    def __init__(self) -> None:
-        self._cache: dict[str, StatusList | None] = {}
+    Reads the one byte that holds the bit, never the whole 16 KiB bitstring.
+    """
 
-    def _list(self, url: str) -> StatusList | None:
-        if url not in self._cache:
-            found = None
-            base = status_list_base()
-            if url.startswith(base) and url[len(base):].isdigit() and len(url) - len(base) < 10:
-                found = db.session.get(StatusList, int(url[len(base):]))
-            self._cache[url] = found
-        return self._cache[url]
+    def _list(self, url: str) -> Any:
+        base = status_list_base()
+        if not (url.startswith(base) and url[len(base):].isdigit() and len(url) - len(base) < 10):
+            return None
+        list_id = int(url[len(base):])
+        header = _LIST_HEADERS.get(list_id)
+        if header is None:
+            lists, orgs = StatusList.__table__, Organisation.__table__
+            header = db.session.execute(
+                sa.select(lists.c.id, lists.c.size, lists.c.purpose, orgs.c.code)
+                .join(orgs, orgs.c.id == lists.c.organisation_id)
+                .where(lists.c.id == list_id)
+            ).first()
+            if header is not None:
+                _LIST_HEADERS[list_id] = header
+        return header
 
     def __call__(self, status_list_url: str, index: int) -> bool | None:
         found = self._list(status_list_url)
         if found is None or not 0 <= index < found.size:
             return None
-        return get_bit(found.bits, index)
+        byte = db.session.execute(
+            sa.select(sa.func.substr(StatusList.__table__.c.bits, index // 8 + 1, 1))
+            .where(StatusList.__table__.c.id == found.id)
+        ).scalar_one()
+        return get_bit(bytes(byte), index % 8)
 
     def list_info(self, status_list_url: str) -> StatusListInfo | None:
         found = self._list(status_list_url)
         if found is None:
             return None
-        return StatusListInfo(status_list_url, issuer_url(found.organisation), _PURPOSES[found.purpose])
+        return StatusListInfo(status_list_url, f"{base_url()}/issuers/{found.code}", _PURPOSES[found.purpose])
 
 
 # --- issuing ---------------------------------------------------------------------------------------------------
@@ -720,11 +743,33 @@ def resign(*, everything: bool = False) -> list[Certificate]:
 # --- verifying -------------------------------------------------------------------------------------------------
 
 
+# Parsed trust lists, per worker process, keyed by everything that shapes them (see _trust_signature).
+_TRUST_CACHE: dict[tuple[Any, ...], TrustList] = {}
+
+
+def _trust_signature() -> tuple[Any, ...]:
+    """Every field the trust list is made of, read cheaply: a rotation, retirement, compromise or rename
+    changes it, so the cache below can never serve a stale list."""
+    keys, orgs = IssuerKey.__table__, Organisation.__table__
+    rows = db.session.execute(
+        sa.select(keys.c.id, keys.c.kid, keys.c.not_before, keys.c.not_after, keys.c.compromised_at,
+                  orgs.c.code, orgs.c.name, orgs.c.kind, orgs.c.member_state_code)
+        .join(orgs, orgs.c.id == keys.c.organisation_id)
+        .order_by(keys.c.id)
+    ).all()
+    return (base_url(), *map(tuple, rows))
+
+
 def trust_list() -> TrustList:
-    """The current trust list, parsed (cached for the request)."""
+    """The current trust list, parsed; rebuilt only when a key or an issuer changed (checked every request)."""
     cached = g.get("_certificates_trust") if has_app_context() else None
     if cached is None:
-        cached = TrustList.from_dict(trust_list_document())
+        signature = _trust_signature()
+        cached = _TRUST_CACHE.get(signature)
+        if cached is None:
+            cached = TrustList.from_dict(trust_list_document())
+            _TRUST_CACHE.clear()
+            _TRUST_CACHE[signature] = cached
         if has_app_context():
             g._certificates_trust = cached
     return cached

@@ -88,6 +88,9 @@ def _clean_tables(request):
     if "app" not in request.fixturenames:
         return
     app = request.getfixturevalue("app")
+    from certificates.services import forget_cached_lists
+
+    forget_cached_lists()  # ids are reused once the tables are emptied
     with app.app_context():
         db.session.remove()
         tables = [t for t in db.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
