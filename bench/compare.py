@@ -15,12 +15,13 @@ from bench.load import Client, PathChooser, latencies, median, throughput
 
 @dataclass
 class Side:
-    """One request stream: a server port, a path chooser and the headers to send."""
+    """One request stream: a server port, a path chooser and the headers to send (and a JSON body to POST)."""
 
     name: str
     port: int
     choose: PathChooser
     headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
 
 
 @dataclass
@@ -55,7 +56,7 @@ def compare_throughput(numerator: Side, denominator: Side, *, rounds: int, secon
         elapsed = {numerator.name: 0.0, denominator.name: 0.0}
         for side, share in ((first, 0.5), (second, 1.0), (first, 0.5)):
             result = throughput(side.port, side.choose, seconds=seconds * share, threads=threads,
-                                headers=side.headers)
+                                headers=side.headers, body=side.body)
             if result.errors:
                 raise RuntimeError(f"{side.name}: {result.errors} failed requests; first: {result.first_error}")
             ok[side.name] += result.ok
@@ -108,7 +109,8 @@ def compare_latency(numerator: Side, denominator: Side, *, count: int, rounds: i
             for i in range(per_round):
                 order = (numerator, denominator) if (index * per_round + i) % 4 in (0, 3) else (denominator, numerator)
                 for side in order:
-                    this_round[side.name] += latencies(side.port, side.choose, count=1, client=clients[side.name])
+                    this_round[side.name] += latencies(side.port, side.choose, count=1, client=clients[side.name],
+                                                       body=side.body)
             for name in sides:
                 samples[name] += this_round[name]
             round_ratios.append(median(this_round[numerator.name]) / median(this_round[denominator.name]))

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results.json"
-_GOAL = re.compile(r"^(>=|<=)\s*([0-9]+(?:\.[0-9]+)?)$")
+_GOAL = re.compile(r"^(>=|<=|>|<)\s*([0-9]+(?:\.[0-9]+)?)$")
 
 
 @dataclass(frozen=True)
 class Goal:
-    """A threshold a ratio must meet: ``>= 0.4`` or ``<= 1.3``."""
+    """A threshold a ratio must meet: ``>= 0.4``, ``<= 1.3``, or strictly ``< 10`` / ``> 2``."""
 
     op: str
     threshold: float
@@ -33,13 +33,14 @@ class Goal:
     def parse(cls, text: str) -> Goal:
         match = _GOAL.match(text.strip())
         if not match:
-            raise ValueError(f"a goal is written '>= 0.4' or '<= 1.3', not {text!r}")
+            raise ValueError(f"a goal is written '>= 0.4', '<= 1.3', '< 10' or '> 2', not {text!r}")
         return cls(match.group(1), float(match.group(2)))
 
     def met_by(self, value: float) -> bool:
         if math.isnan(value):
             return False
-        return value >= self.threshold if self.op == ">=" else value <= self.threshold
+        return {">=": value >= self.threshold, "<=": value <= self.threshold, ">": value > self.threshold,
+                "<": value < self.threshold}[self.op]
 
     def __str__(self) -> str:
         return f"{self.op} {self.threshold:g}"
@@ -62,6 +63,10 @@ class Measurement:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+class Skip(Exception):  # noqa: N818 - raised by a row that cannot run here (e.g. no PostgreSQL given)
+    """The row does not apply to this run; the reason is shown, nothing is written, the exit code is unchanged."""
+
+
 @dataclass
 class Result:
     benchmark: Benchmark
@@ -69,9 +74,12 @@ class Result:
     details: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     seconds: float = 0.0
+    skipped: str | None = None
 
     @property
     def verdict(self) -> str:
+        if self.skipped is not None:
+            return "SKIP"
         if self.error is not None or self.value is None:
             return "ERROR"
         return "PASS" if self.benchmark.goal.met_by(self.value) else "MISS"
@@ -145,6 +153,9 @@ def run_one(bench: Benchmark, ctx: Context) -> Result:
     ctx.log(f"running {bench.name}")
     try:
         outcome = bench.func(ctx)
+    except Skip as skip:
+        ctx.log(f"{bench.name} skipped: {skip}")
+        return Result(bench, None, skipped=str(skip) or "skipped", seconds=time.monotonic() - started)
     except Exception as exc:  # noqa: BLE001 - one broken row must not hide the others
         ctx.log(f"{bench.name} failed: {type(exc).__name__}: {exc}")
         return Result(bench, None, error=f"{type(exc).__name__}: {exc}", seconds=time.monotonic() - started)
@@ -208,6 +219,9 @@ def format_table(results: list[Result]) -> str:
     for row in rows:
         lines.append("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     for result in results:
+        if result.skipped is not None:
+            lines.append(f"\n{result.benchmark.name}: SKIP {result.skipped}")
+            continue
         if result.error:
             lines.append(f"\n{result.benchmark.name}: ERROR {result.error}")
             continue

@@ -46,6 +46,22 @@ class Client:
             self.conn.close()
         return response.status, body
 
+    def post(self, path: str, body: bytes, content_type: str = "application/json") -> tuple[int, bytes]:
+        try:
+            self.conn.request("POST", path, body=body, headers={**self.headers, "Content-Type": content_type})
+            response = self.conn.getresponse()
+            payload = response.read()
+        except (http.client.HTTPException, OSError):
+            self.conn.close()
+            raise
+        if response.will_close:
+            self.conn.close()
+        return response.status, payload
+
+    def send(self, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+        """GET `path`, or POST `body` (JSON) to it when a body is given."""
+        return self.get(path) if body is None else self.post(path, body)
+
     def close(self) -> None:
         self.conn.close()
 
@@ -63,8 +79,8 @@ class LoadResult:
 
 
 def throughput(port: int, choose_path: PathChooser, *, seconds: float, threads: int = 4,
-               headers: dict[str, str] | None = None, host: str = LOCALHOST) -> LoadResult:
-    """Successful requests per second from `threads` clients looping until the deadline."""
+               headers: dict[str, str] | None = None, host: str = LOCALHOST, body: bytes | None = None) -> LoadResult:
+    """Successful requests per second from `threads` clients looping until the deadline (POSTs when `body`)."""
     _check(host, seconds, threads)
     counts = [0] * threads
     errors = [0] * threads
@@ -81,7 +97,7 @@ def throughput(port: int, choose_path: PathChooser, *, seconds: float, threads: 
                 if time.perf_counter() >= end:
                     break
                 try:
-                    status, body = client.get(choose_path())
+                    status, answer = client.send(choose_path(), body)
                 except (http.client.HTTPException, OSError) as exc:
                     errors[index] += 1
                     first_error.append(f"{type(exc).__name__}: {exc}")
@@ -90,7 +106,7 @@ def throughput(port: int, choose_path: PathChooser, *, seconds: float, threads: 
                     counts[index] += 1
                 else:
                     errors[index] += 1
-                    first_error.append(f"HTTP {status}: {body[:200]!r}")
+                    first_error.append(f"HTTP {status}: {answer[:200]!r}")
         finally:
             client.close()
 
@@ -107,7 +123,7 @@ def throughput(port: int, choose_path: PathChooser, *, seconds: float, threads: 
 
 
 def latencies(port: int, choose_path: PathChooser, *, count: int, headers: dict[str, str] | None = None,
-              host: str = LOCALHOST, client: Client | None = None) -> list[float]:
+              host: str = LOCALHOST, client: Client | None = None, body: bytes | None = None) -> list[float]:
     """Seconds per request for `count` sequential requests from one client; any non-200 is an error."""
     _check(host, 1.0)
     if not 0 < count <= 10_000:
@@ -119,10 +135,10 @@ def latencies(port: int, choose_path: PathChooser, *, count: int, headers: dict[
         for _ in range(count):
             path = choose_path()
             began = time.perf_counter()
-            status, body = client.get(path)
+            status, answer = client.send(path, body)
             samples.append(time.perf_counter() - began)
             if status != 200:
-                raise RuntimeError(f"GET {path} answered {status}: {body[:300]!r}")
+                raise RuntimeError(f"{'GET' if body is None else 'POST'} {path} answered {status}: {answer[:300]!r}")
     finally:
         if own:
             client.close()

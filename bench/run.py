@@ -18,7 +18,7 @@ import time
 from bench import core
 
 # One module per group of rows; importing it registers them. Later issues append here.
-BENCH_MODULES = ["bench.standing", "bench.practise"]
+BENCH_MODULES = ["bench.standing", "bench.practise", "bench.imports", "bench.certificates", "bench.mobility"]
 
 
 def load_benchmarks() -> dict[str, core.Benchmark]:

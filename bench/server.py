@@ -64,13 +64,18 @@ def _answers(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def gunicorn(database_url: str, *, workers: int = WORKERS, startup_seconds: float = 60.0) -> Iterator[Server]:
-    """Start `gunicorn --workers N 'registry.app:create_app()'`, wait for /api/v1/ping, stop it on exit."""
+def gunicorn(database_url: str, *, workers: int = WORKERS, startup_seconds: float = 60.0,
+             extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Start `gunicorn --workers N 'registry.app:create_app()'`, wait for /api/v1/ping, stop it on exit.
+
+    `extra_env` adds settings (REGISTRY_* variables) to the registry's environment.
+    """
     port = free_port()
     log_file = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)
     command = [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"{LOCALHOST}:{port}",
                "--graceful-timeout", "5", *_no_control_socket(), "registry.app:create_app()"]
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=registry_env(database_url), stdout=log_file,
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**registry_env(database_url), **(extra_env or {})},
+                               stdout=log_file,
                                stderr=subprocess.STDOUT, start_new_session=True)
     log_file.close()
     server = Server(port, process, Path(log_file.name))

@@ -194,6 +194,9 @@ def credential_problems(credential: Any, *, status_list: bool = False) -> list[s
     return problems
 
 
+_PURPOSES = frozenset(StatusPurpose)  # built once: a set per status entry showed up in bulk verification
+
+
 def _is_urn_uuid(value: Any) -> bool:
     if not isinstance(value, str) or not value.startswith("urn:uuid:"):
         return False
@@ -208,7 +211,7 @@ def _status_list_subject_problems(subject: Mapping[str, Any]) -> list[str]:
     if subject.get("type") != STATUS_LIST_TYPE:
         problems.append(f"credentialSubject.type must be {STATUS_LIST_TYPE}")
     purpose = subject.get("statusPurpose")
-    if not isinstance(purpose, str) or purpose not in set(StatusPurpose):
+    if not isinstance(purpose, str) or purpose not in _PURPOSES:
         problems.append("credentialSubject.statusPurpose must be revocation or suspension")
     if not isinstance(subject.get("encodedList"), str):
         problems.append("credentialSubject.encodedList must be a string")
@@ -229,7 +232,7 @@ def status_refs(credential: Mapping[str, Any]) -> list[StatusRef]:
         purpose, index = entry.get("statusPurpose"), entry.get("statusListIndex")
         url = entry.get("statusListCredential")
         faults = []
-        if not isinstance(purpose, str) or purpose not in set(StatusPurpose):
+        if not isinstance(purpose, str) or purpose not in _PURPOSES:
             faults.append(f"{where}.statusPurpose must be revocation or suspension")
         # The spec makes the index a string of decimal digits.
         if not isinstance(index, str) or not index.isascii() or not index.isdigit() or len(index) > 12:

@@ -64,13 +64,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from curricula.api import blp as curricula_blp
     from registry.accounts.api import blp as accounts_blp
     from registry.licensing.api import blp as licensing_blp
+    from registry.mobility.api import blp as mobility_blp
     from registry.people.api import blp as people_blp
     from registry.recognition.api import blp as recognition_blp
+    from registry.reports.api import blp as reports_blp
     from registry.standing.api import blp as standing_blp
     from registry.system_api import blp as system_blp
 
     for blp in (system_blp, accounts_blp, people_blp, licensing_blp, curricula_blp, recognition_blp,
-                standing_blp, certificates_blp, certificates_public_blp):
+                standing_blp, certificates_blp, certificates_public_blp, mobility_blp, reports_blp):
         api.register_blueprint(blp)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     api.spec.components.security_scheme("apiKey", {"type": "apiKey", "in": "header", "name": "X-API-Key"})
@@ -110,6 +112,8 @@ def _import_models() -> None:
     import registry.core.audit  # noqa: F401
     import registry.core.auth  # noqa: F401
     import registry.licensing.models  # noqa: F401
+    import registry.mobility.models  # noqa: F401
+    import registry.mobility.services  # noqa: F401  (connects the secondment cascades)
     import registry.people.models  # noqa: F401
     import registry.recognition.models  # noqa: F401
     import registry.recognition.services  # noqa: F401  (connects the licence cascade)

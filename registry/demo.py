@@ -133,6 +133,7 @@ def load_demo(today: date | None = None, clinicians_per_state: int = 12) -> bool
     _curricula(orgs, today)
     _recognition(orgs, today)
     _certificates(orgs, today)
+    _mobility(orgs, today)
     db.session.commit()
     return True
 
@@ -321,3 +322,76 @@ def _recognition(orgs: dict, today: date) -> None:
     recognition.refuse(refused, decided_on=today - timedelta(days=12),
                        reason="proof of B2 French not supplied", actor=boards["FR-CNPS"])
     recognition.apply(be_licence, "IE", actor=None, today=today - timedelta(days=3))
+
+
+def _mobility(orgs: dict, today: date) -> None:
+    """An open nursing exchange and a handful of secondments: Maria Silva (PT) active in Ireland under the
+    programme after a completed one, a French nurse who also holds an Irish licence approved for next month,
+    and Aoife Murphy (IE) proposed for France, whose approval is refused (she has no recognition there)."""
+    from registry.core.auth import Account
+    from registry.licensing.models import Licence
+    from registry.mobility import services as mobility
+    from registry.mobility.models import ProgrammeStatus
+    from registry.people.models import Clinician
+    from registry.recognition.services import ConditionsUnmet
+
+    boards = {code: db.session.scalar(sa.select(Account).where(Account.organisation_id == orgs[code].id))
+              for code in BOARD_OF.values()}
+    programme = mobility.create_programme(
+        code="COMPACT-NURSE-EXCHANGE", name="Compact nursing exchange", coordinating_state="IE",
+        states=["IE", "FR", "PT", "BE"], professions=["2221", "2222"], starts_on=today - timedelta(days=120),
+        ends_on=today + timedelta(days=545), capacity=6, capacity_by_host={"IE": 3, "PT": 2},
+        required_courses=["TRAUMA-ITLS"], recognition_required=True, status=ProgrammeStatus.OPEN)
+
+    def clinician_of(state: str) -> Clinician:
+        account = db.session.scalar(sa.select(Account).where(Account.email == CLINICIAN_ACCOUNTS[state]))
+        return db.session.get(Clinician, account.clinician_id)
+
+    def active_until(licence: Licence) -> date:
+        state = licensing.state_on(licence, today)
+        return state.valid_until or today + timedelta(days=5 * 365)
+
+    maria = clinician_of("PT")
+    licence = mobility.home_licence_for(maria, "2221", today)
+    last_day = min(today + timedelta(days=120), active_until(licence))
+    if licensing.state_on(licence, today).status.value == "active" and last_day > today:
+        earlier = mobility.propose(
+            clinician=maria, profession_code="2221", host_state_code="IE", host_institution="St James's Hospital",
+            supervisor="Ms Niamh Kelly, clinical nurse manager", starts_on=today - timedelta(days=69),
+            ends_on=today - timedelta(days=40), programme=None, actor=None, today=today - timedelta(days=69))
+        mobility.approve(earlier, decided_on=today - timedelta(days=69), actor=boards["IE-HPB"])
+        current = mobility.propose(
+            clinician=maria, profession_code="2221", host_state_code="IE",
+            host_institution="Mater Misericordiae University Hospital", supervisor="Dr Ciara Byrne",
+            starts_on=today - timedelta(days=30), ends_on=last_day, programme=programme, actor=None,
+            today=today - timedelta(days=38))
+        mobility.approve(current, decided_on=today - timedelta(days=35), actor=boards["IE-HPB"])
+
+    # A French nurse who also holds an Irish licence: no recognition needed for a secondment without programme.
+    for clinician in db.session.scalars(sa.select(Clinician).where(Clinician.home_state_code == "FR")
+                                        .order_by(Clinician.id)):
+        home = db.session.scalar(sa.select(Licence).where(Licence.clinician_id == clinician.id))
+        if licensing.state_on(home, today).status.value != "active" or active_until(home) < today + timedelta(
+                days=220):
+            continue
+        licensing.issue_licence(
+            board=orgs["IE-HPB"], clinician=clinician, profession_code=home.profession_code,
+            number=f"IE-{home.profession_code}-7001", decided_on=today - timedelta(days=30),
+            valid_from=today - timedelta(days=30), valid_until=today + timedelta(days=3 * 365),
+            actor=boards["IE-HPB"], today=today)
+        approved = mobility.propose(
+            clinician=clinician, profession_code=home.profession_code, host_state_code="IE",
+            host_institution="Cork University Hospital", supervisor="Mr Seán Walsh", programme=None,
+            starts_on=today + timedelta(days=30), ends_on=today + timedelta(days=210), actor=None, today=today)
+        mobility.approve(approved, decided_on=today, actor=boards["IE-HPB"])
+        break
+
+    aoife = clinician_of("IE")
+    proposal = mobility.propose(
+        clinician=aoife, profession_code="2221", host_state_code="FR", host_institution="Hospices Civils de Lyon",
+        supervisor="Mme Camille Bernard", starts_on=today + timedelta(days=60), ends_on=today + timedelta(days=150),
+        programme=programme, actor=None, today=today)
+    try:
+        mobility.approve(proposal, decided_on=today, actor=boards["FR-CNPS"])
+    except ConditionsUnmet:
+        pass  # refused: nothing is recorded, the proposal waits in the French board's queue

@@ -64,3 +64,34 @@ def test_pass_and_miss(goal, value, verdict):
 def test_goals_are_written_one_way():
     with pytest.raises(ValueError):
         core.Goal.parse("at least 0.4")
+
+
+def test_issue_3_and_5_rows_are_registered_with_well_formed_goals():
+    registry = load_benchmarks()
+    expected = {
+        "import_10k_vs_executemany_sqlite": (">= 0.25", "x"),
+        "import_10k_vs_executemany_postgresql": (">= 0.25", "x"),
+        "import_10k_peak_mib": ("<= 200", "MiB"),
+        "import_100k_vs_10k_memory": ("< 10", "x"),
+        "harfbuzz_subset_loaded": (">= 1", "bool"),
+        "verify_vs_ping": (">= 0.6", "x"),
+        "offline_verify_vs_cryptography": (">= 0.5", "x"),
+        "pdf_render_vs_weasyprint": ("<= 1.25", "x"),
+        "cohort_2_workers_speedup": (">= 1.7", "x"),
+        "second_download_speedup": (">= 50", "x"),
+        "pdf_worker_peak_mib": ("<= 150", "MiB"),
+    }
+    for name, (goal, unit) in expected.items():
+        assert (str(registry[name].goal), registry[name].unit) == (goal, unit)
+    for bench in registry.values():
+        assert core.Goal.parse(str(bench.goal)) == bench.goal
+        assert bench.description
+
+
+def test_strict_goals_and_skipped_rows():
+    assert core.Goal.parse("< 10").met_by(9.99) and not core.Goal.parse("< 10").met_by(10)
+    bench = core.Benchmark("row", core.Goal.parse(">= 1"), "x", lambda ctx: 1.0)
+    skipped = core.Result(bench, None, skipped="no PostgreSQL")
+    assert skipped.verdict == "SKIP"
+    assert core.results_document([skipped]) == {}
+    assert "SKIP no PostgreSQL" in core.format_table([skipped])

@@ -61,7 +61,6 @@ class ApiKeyOut(Schema):
     name = fields.String()
     created_at = fields.DateTime()
     revoked_at = fields.DateTime(allow_none=True)
-    last_used_at = fields.DateTime(allow_none=True)
 
 
 class ApiKeyCreated(ApiKeyOut):
@@ -102,7 +101,7 @@ class MyApiKeys(MethodView):
         key, secret = services.create_api_key(account, data["name"])
         db.session.commit()
         return {"prefix": key.prefix, "name": key.name, "created_at": key.created_at, "revoked_at": None,
-                "last_used_at": None, "key": secret}
+                "key": secret}
 
 
 @blp.route("/me/api-keys/<prefix>")

@@ -84,6 +84,14 @@ def _is_applicant(account: Account, recognition_or_licence) -> bool:
     return account.role is Role.BOARD_OFFICER and account.organisation_id == licence.board_id
 
 
+def _decision_day(decided_on: date | None) -> date:
+    """The decision's date: today by default, never in the future."""
+    today = date.today()
+    if decided_on is not None and decided_on > today:
+        raise Invalid("a decision cannot be dated in the future", errors={"decided_on": ["is in the future"]})
+    return decided_on or today
+
+
 def require_host_board(recognition: Recognition) -> Account:
     """Only a board of the host state decides."""
     account = require_role(Role.BOARD_OFFICER)
@@ -156,9 +164,7 @@ class RecognitionDecision(MethodView):
         """Grant (optionally with conditions) or refuse (reason required): a board of the host state."""
         recognition = services.get_recognition(recognition_id)
         account = require_host_board(recognition)
-        decided_on = data["decided_on"] or date.today()
-        if decided_on > date.today():
-            raise Invalid("a decision cannot be dated in the future", errors={"decided_on": ["is in the future"]})
+        decided_on = _decision_day(data["decided_on"])
         if data["decision"] == "grant":
             services.grant(recognition, decided_on=decided_on, conditions=data["conditions"], actor=account)
         else:
@@ -190,9 +196,7 @@ class RecognitionMeasures(MethodView):
         """Suspend, reinstate or revoke a recognition on the host board's own account."""
         recognition = services.get_recognition(recognition_id)
         account = require_host_board(recognition)
-        decided_on = data["decided_on"] or date.today()
-        if decided_on > date.today():
-            raise Invalid("a decision cannot be dated in the future", errors={"decided_on": ["is in the future"]})
+        decided_on = _decision_day(data["decided_on"])
         services.host_measure(recognition, data["action"], decided_on=decided_on, reason=data["reason"],
                               actor=account)
         db.session.commit()

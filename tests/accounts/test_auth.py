@@ -216,9 +216,8 @@ def test_api_key_secret_is_shown_once_and_only_its_hash_is_stored(client, world,
         random_part = secret.split("_", 2)[2]
         for column, value in row.items():
             assert secret not in str(value) and random_part not in str(value), column
-        changes = db.session.scalars(sa.text("SELECT changes FROM audit_events")).all()
-        assert all(random_part not in json.dumps(c) if not isinstance(c, str) else random_part not in c
-                   for c in changes)
+        for changes in db.session.scalars(sa.text("SELECT changes FROM audit_events")).all():
+            assert random_part not in (changes if isinstance(changes, str) else json.dumps(changes))
 
     listed = client.get("/api/v1/me/api-keys", headers=world.h("hub_ie"))
     assert listed.status_code == 200
