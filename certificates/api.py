@@ -15,7 +15,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
-from certificates import render, services
+from certificates import render, services, verify_labels
 from certificates.models import Certificate, CertificateKindColumn
 from certificates.ratelimit import TokenBucket, retry_after_header
 from certificates.schemas import (
@@ -449,17 +449,24 @@ class Jwks(MethodView):
         return _public_json(services.jwks_document())
 
 
+def verify_page_context() -> dict[str, Any]:
+    """The page's language and labels (?lang= or Accept-Language), and what the app's pages add (a form token)."""
+    extras = current_app.extensions.get("page_context")
+    return {"csrf_token": "", **(extras() if extras else {}), **verify_labels.page_context()}
+
+
 @public_blp.route("/verify")
 class VerifyPage(MethodView):
     def get(self):
         """The page a certificate's QR code opens: verifies ?t=<token> or ?code=<code>; works without script."""
         token, code = request.args.get("t", "").strip(), request.args.get("code", "").strip()
-        context: dict[str, Any] = {"token": token, "code": code, "result": None, "error": None}
+        context: dict[str, Any] = {"token": token, "code": code, "result": None, "error": None,
+                                   **verify_page_context()}
         status = 200
         headers = {"Cache-Control": "no-store"}
         wait = _wait() if token or code else None
         if wait is not None:
-            context["error"], status = "Too many verifications from this address; retry in a minute.", 429
+            context["error"], status = context["t"]["too_many"], 429
             headers["Retry-After"] = retry_after_header(wait)
         elif token or code:
             start_writing()  # every verification is logged

@@ -81,6 +81,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     _request_hooks(app)
 
+    from registry.web import init_app as init_web
+
+    init_web(app)  # the server-rendered pages
+
     @app.get("/api/v1/docs")
     def api_docs():
         """A readable index of the API, rendered from the OpenAPI document (no assets from elsewhere)."""
@@ -89,6 +93,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.get("/")
     def index():
+        if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+            from registry.web.pages import home
+
+            return home()  # browsers get the home page; API clients keep this JSON
         return jsonify(
             {
                 "service": "Workforce Registry",

@@ -1,0 +1,111 @@
+"""The verification page's own words in English, French and Portuguese (the certificate's data stays as issued)."""
+
+from __future__ import annotations
+
+from flask import request
+
+LANGUAGES = {"en": "English", "fr": "Français", "pt": "Português"}
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Verify a certificate",
+        "site": "Workforce Registry",
+        "states": "What the certificate states",
+        "holder": "Holder",
+        "registry_number": "Registry number",
+        "certificate": "Certificate",
+        "course": "Course",
+        "profession": "Profession",
+        "recognised_in": "Recognised in",
+        "licence": "Licence",
+        "about": "About",
+        "issued_by": "Issued by",
+        "valid_from": "Valid from",
+        "valid_until": "Valid until",
+        "no_end": "no end date",
+        "credential": "Credential",
+        "checks": "Checks",
+        "pdf_identical": "The PDF is the file issued",
+        "pdf_changed": "The PDF differs from the file issued; trust only the data shown here",
+        "code_label": "Verification code (as printed, e.g. 7K3M-Q9XD-2HT8)",
+        "verify": "Verify",
+        "pdf_label": "Or upload the certificate PDF",
+        "pdf_button": "Verify the PDF",
+        "privacy": "Only what the certificate states and its status are shown. Verifications are logged.",
+        "too_many": "Too many verifications from this address; retry in a minute.",
+        "language": "Language",
+        "home": "Home",
+    },
+    "fr": {
+        "title": "Vérifier un certificat",
+        "site": "Registre des professionnels de santé",
+        "states": "Ce que le certificat atteste",
+        "holder": "Titulaire",
+        "registry_number": "Numéro au registre",
+        "certificate": "Certificat",
+        "course": "Formation",
+        "profession": "Profession",
+        "recognised_in": "Reconnu en",
+        "licence": "Autorisation d'exercice",
+        "about": "Objet",
+        "issued_by": "Délivré par",
+        "valid_from": "Valable à partir du",
+        "valid_until": "Valable jusqu'au",
+        "no_end": "sans date de fin",
+        "credential": "Attestation",
+        "checks": "Contrôles",
+        "pdf_identical": "Le PDF est le fichier délivré",
+        "pdf_changed": "Le PDF diffère du fichier délivré ; ne vous fiez qu'aux données affichées ici",
+        "code_label": "Code de vérification (tel qu'imprimé, p. ex. 7K3M-Q9XD-2HT8)",
+        "verify": "Vérifier",
+        "pdf_label": "Ou téléversez le PDF du certificat",
+        "pdf_button": "Vérifier le PDF",
+        "privacy": "Seuls le contenu du certificat et son statut sont affichés. Les vérifications sont journalisées.",
+        "too_many": "Trop de vérifications depuis cette adresse ; réessayez dans une minute.",
+        "language": "Langue",
+        "home": "Accueil",
+    },
+    "pt": {
+        "title": "Verificar um certificado",
+        "site": "Registo de profissionais de saúde",
+        "states": "O que o certificado declara",
+        "holder": "Titular",
+        "registry_number": "Número de registo",
+        "certificate": "Certificado",
+        "course": "Curso",
+        "profession": "Profissão",
+        "recognised_in": "Reconhecido em",
+        "licence": "Licença",
+        "about": "Assunto",
+        "issued_by": "Emitido por",
+        "valid_from": "Válido desde",
+        "valid_until": "Válido até",
+        "no_end": "sem data de fim",
+        "credential": "Credencial",
+        "checks": "Verificações",
+        "pdf_identical": "O PDF é o ficheiro emitido",
+        "pdf_changed": "O PDF difere do ficheiro emitido; confie apenas nos dados aqui mostrados",
+        "code_label": "Código de verificação (tal como impresso, p. ex. 7K3M-Q9XD-2HT8)",
+        "verify": "Verificar",
+        "pdf_label": "Ou carregue o PDF do certificado",
+        "pdf_button": "Verificar o PDF",
+        "privacy": "Só é mostrado o que o certificado declara e o seu estado. As verificações são registadas.",
+        "too_many": "Demasiadas verificações a partir deste endereço; tente novamente dentro de um minuto.",
+        "language": "Idioma",
+        "home": "Início",
+    },
+}
+
+
+def page_language() -> str:
+    """?lang= when it names a known language, else the browser's Accept-Language, else English."""
+    asked = request.args.get("lang", "") or request.form.get("lang", "")
+    if asked in LABELS:
+        return asked
+    return request.accept_languages.best_match(list(LABELS), default="en") or "en"
+
+
+def page_context() -> dict:
+    """The language, its labels, and the languages to switch to."""
+    lang = page_language()
+    return {"lang": lang, "t": LABELS[lang], "languages": LANGUAGES}
