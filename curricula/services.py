@@ -51,6 +51,14 @@ def valid_until(completed_on: date, outcome: Outcome | str, validity_months: int
 # --- courses -------------------------------------------------------------------------------------------------
 
 
+def check_course_codes(codes: list[str], errors: dict[str, list[str]]) -> None:
+    """Report each course code that names no course in `errors` under "required_courses"."""
+    known = set(db.session.scalars(sa.select(Course.code).where(Course.code.in_(codes))))
+    unknown = sorted(set(codes) - known)
+    if unknown:
+        errors.setdefault("required_courses", []).extend(f"unknown course {c}" for c in unknown)
+
+
 def get_course(code: str) -> Course:
     course = db.session.scalar(sa.select(Course).where(Course.code == code.upper()))
     if course is None:

@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from curricula.models import Course
+from curricula.services import check_course_codes
 from registry.core import audit
 from registry.core.auth import Account
 from registry.core.db import db, is_postgres
@@ -40,6 +40,7 @@ from registry.mobility.models import (
     SecondmentEvent,
     SecondmentStatus,
 )
+from registry.people import services as people
 from registry.people.models import Clinician, MemberState, Organisation, Profession
 from registry.recognition import services as recognition_services
 from registry.recognition.models import Recognition, RecognitionAction, RecognitionEvent, RecognitionStatus
@@ -69,22 +70,12 @@ def create_programme(
     if db.session.scalar(sa.select(ExchangeProgramme.id).where(ExchangeProgramme.code == code)) is not None:
         raise Conflict(f"programme {code} exists already")
     errors: dict[str, list[str]] = {}
-    state_rows = db.session.scalars(sa.select(MemberState).where(MemberState.code.in_(states))).all()
-    unknown = sorted(set(states) - {s.code for s in state_rows})
-    if unknown:
-        errors["states"] = [f"unknown member state {c}" for c in unknown]
+    state_rows, profession_rows = people.states_and_professions(states, professions, errors)
     if len(set(states)) < 2:
         errors.setdefault("states", []).append("an exchange needs at least two member states")
     if coordinating_state not in states:
         errors["coordinating_state"] = ["must be one of the participating states"]
-    profession_rows = db.session.scalars(sa.select(Profession).where(Profession.code.in_(professions))).all()
-    unknown = sorted(set(professions) - {p.code for p in profession_rows})
-    if unknown:
-        errors["professions"] = [f"unknown profession {c}" for c in unknown]
-    known_courses = set(db.session.scalars(sa.select(Course.code).where(Course.code.in_(required_courses))))
-    unknown = sorted(set(required_courses) - known_courses)
-    if unknown:
-        errors["required_courses"] = [f"unknown course {c}" for c in unknown]
+    check_course_codes(required_courses, errors)
     if ends_on < starts_on:
         errors["ends_on"] = ["is before starts_on"]
     _check_host_capacities(capacity_by_host, states, errors)

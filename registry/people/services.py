@@ -105,6 +105,20 @@ def _apply(obj: Any, changes: dict[str, Any]) -> dict[str, list[Any]]:
     return diff
 
 
+def states_and_professions(states: list[str], professions: list[str], errors: dict[str, list[str]]
+                           ) -> tuple[list[MemberState], list[Profession]]:
+    """The rows for these codes; each unknown code is reported in `errors` under "states" or "professions"."""
+    state_rows = list(db.session.scalars(sa.select(MemberState).where(MemberState.code.in_(states))))
+    unknown = sorted(set(states) - {s.code for s in state_rows})
+    if unknown:
+        errors.setdefault("states", []).extend(f"unknown member state {c}" for c in unknown)
+    profession_rows = list(db.session.scalars(sa.select(Profession).where(Profession.code.in_(professions))))
+    unknown = sorted(set(professions) - {p.code for p in profession_rows})
+    if unknown:
+        errors.setdefault("professions", []).extend(f"unknown profession {c}" for c in unknown)
+    return state_rows, profession_rows
+
+
 def find_duplicates(family_name: str, given_names: str, date_of_birth: date, home_state_code: str) -> list[Clinician]:
     key = name_key(family_name, given_names)
     return list(

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from curricula.models import Completion, Course, Outcome
-from curricula.services import add_months
+from curricula.services import add_months, check_course_codes
 from registry.core import audit
 from registry.core.auth import Account
 from registry.core.db import db
@@ -19,7 +19,8 @@ from registry.core.events import licence_event_recorded, recognition_event_recor
 from registry.licensing import alerts
 from registry.licensing.models import Licence, LicenceAction, LicenceEvent, LicenceStatus
 from registry.licensing.services import state_on
-from registry.people.models import Clinician, MemberState, Profession
+from registry.people import services as people
+from registry.people.models import Clinician, MemberState
 from registry.recognition.models import (
     CEFR_LEVELS,
     Agreement,
@@ -51,20 +52,10 @@ def create_agreement(
     if db.session.scalar(sa.select(Agreement.id).where(Agreement.code == code)) is not None:
         raise Conflict(f"agreement {code} exists already")
     errors: dict[str, list[str]] = {}
-    state_rows = db.session.scalars(sa.select(MemberState).where(MemberState.code.in_(states))).all()
-    unknown_states = sorted(set(states) - {s.code for s in state_rows})
-    if unknown_states:
-        errors["states"] = [f"unknown member state {c}" for c in unknown_states]
+    state_rows, profession_rows = people.states_and_professions(states, professions, errors)
     if len(set(states)) < 2:
         errors.setdefault("states", []).append("an agreement binds at least two member states")
-    profession_rows = db.session.scalars(sa.select(Profession).where(Profession.code.in_(professions))).all()
-    unknown_professions = sorted(set(professions) - {p.code for p in profession_rows})
-    if unknown_professions:
-        errors["professions"] = [f"unknown profession {c}" for c in unknown_professions]
-    known_courses = set(db.session.scalars(sa.select(Course.code).where(Course.code.in_(required_courses))))
-    unknown_courses = sorted(set(required_courses) - known_courses)
-    if unknown_courses:
-        errors["required_courses"] = [f"unknown course {c}" for c in unknown_courses]
+    check_course_codes(required_courses, errors)
     if in_force_until is not None and in_force_until < in_force_from:
         errors["in_force_until"] = ["is before in_force_from"]
     if errors:
