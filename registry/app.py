@@ -117,6 +117,7 @@ def _import_models() -> None:
     import certificates.models  # noqa: F401
     import certificates.services  # noqa: F401  (connects the certificate cascades)
     import curricula.models  # noqa: F401
+    import registry.accounts.throttle  # noqa: F401
     import registry.core.audit  # noqa: F401
     import registry.core.auth  # noqa: F401
     import registry.licensing.models  # noqa: F401

@@ -23,6 +23,9 @@ ENV_KEYS = {
     "REGISTRY_CURRICULA_MAX_IMPORT_ROWS": ("CURRICULA_MAX_IMPORT_ROWS", int),
     "REGISTRY_VERIFY_RATE_PER_MINUTE": ("VERIFY_RATE_PER_MINUTE", float),
     "REGISTRY_VERIFY_BURST": ("VERIFY_BURST", int),
+    "REGISTRY_SIGN_IN_MAX_FAILURES": ("SIGN_IN_MAX_FAILURES", int),
+    "REGISTRY_SIGN_IN_MAX_FAILURES_PER_ADDRESS": ("SIGN_IN_MAX_FAILURES_PER_ADDRESS", int),
+    "REGISTRY_SIGN_IN_WINDOW_SECONDS": ("SIGN_IN_WINDOW_SECONDS", int),
 }
 
 
@@ -39,6 +42,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Bulk import of completions (curricula.importer): its own body limit, above the 1 MiB for JSON.
         "CURRICULA_MAX_IMPORT_BYTES": 20 * 1024 * 1024,
         "CURRICULA_MAX_IMPORT_ROWS": 100_000,
+        # Sign-in throttling (registry.accounts.throttle): failures per e-mail / per client address in a window.
+        "SIGN_IN_MAX_FAILURES": 5,
+        "SIGN_IN_MAX_FAILURES_PER_ADDRESS": 30,
+        "SIGN_IN_WINDOW_SECONDS": 900,
         # Recycle connections instead of pinging on every checkout (a round trip per request).
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
         "JSON_SORT_KEYS": False,

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import abort, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from registry.accounts import services
-from registry.core.auth import Account, Role, authenticate, current_account, issue_access_token, require_role
+from registry.accounts.throttle import TooManyAttempts, authenticate_throttled
+from registry.core.auth import Account, Role, current_account, issue_access_token, require_role
 from registry.core.db import db
-from registry.core.errors import Invalid, NotFound
+from registry.core.errors import Invalid, NotFound, problem_response
 from registry.core.schemas import ORG_CODE, StrictSchema, Text, code_field
 from registry.people import services as people
 
@@ -71,9 +73,17 @@ class ApiKeyCreated(ApiKeyOut):
 class Token(MethodView):
     @blp.arguments(TokenIn)
     @blp.response(200, TokenOut)
+    @blp.alt_response(429, description="too many failed attempts for this e-mail or client address (Retry-After)")
     def post(self, data):
-        """Exchange e-mail and password for a short-lived bearer token."""
-        account = authenticate(data["email"], data["password"])
+        """Exchange e-mail and password for a short-lived bearer token.
+
+        After too many failed attempts for an e-mail address or from a client address, further attempts are
+        refused for a while (429 with Retry-After), whether or not the account exists.
+        """
+        try:
+            account = authenticate_throttled(data["email"], data["password"], request.remote_addr)
+        except TooManyAttempts as exc:
+            abort(problem_response(exc.to_problem(), {"Retry-After": str(exc.retry_after)}))
         token, lifetime = issue_access_token(account)
         return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime}
 

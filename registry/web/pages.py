@@ -8,7 +8,7 @@ from certificates import render as certificate_render
 from certificates import services as certificates
 from certificates.api import limiter, verify_page_context
 from certificates.ratelimit import retry_after_header
-from registry.core.auth import authenticate
+from registry.accounts.throttle import TooManyAttempts, authenticate_throttled
 from registry.core.db import db
 from registry.core.errors import Invalid, NotFound, Unauthorized
 from registry.web.base import blp, home_of, page_account, render, safe_next, sign_in, sign_out
@@ -38,7 +38,12 @@ def sign_in_submit():
         errors["password"] = ["enter your password"]
     if not errors:
         try:
-            account = authenticate(email[:254], password[:1024])
+            account = authenticate_throttled(email[:254], password[:1024], request.remote_addr)
+        except TooManyAttempts as exc:
+            # The same answer whether or not the account exists; the password was not checked.
+            page, status = render("sign_in.html", status=429, errors={}, general=[exc.detail], email=email,
+                                  next=target)
+            return page, status, {"Retry-After": str(exc.retry_after)}
         except Unauthorized as exc:
             db.session.rollback()
             errors["password"] = [exc.detail]
