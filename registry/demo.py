@@ -326,8 +326,9 @@ def _recognition(orgs: dict, today: date) -> None:
 
 def _mobility(orgs: dict, today: date) -> None:
     """An open nursing exchange and a handful of secondments: Maria Silva (PT) active in Ireland under the
-    programme after a completed one, a French nurse who also holds an Irish licence approved for next month,
-    and Aoife Murphy (IE) proposed for France, whose approval is refused (she has no recognition there)."""
+    programme after a completed one, a French nurse who also holds an Irish licence approved for next month
+    (and a return stay awaiting approval), and Aoife Murphy (IE) proposed for France, whose approval is refused
+    (she has no recognition there)."""
     from registry.core.auth import Account
     from registry.licensing.models import Licence
     from registry.mobility import services as mobility
@@ -384,6 +385,12 @@ def _mobility(orgs: dict, today: date) -> None:
             host_institution="Cork University Hospital", supervisor="Mr Seán Walsh", programme=None,
             starts_on=today + timedelta(days=30), ends_on=today + timedelta(days=210), actor=None, today=today)
         mobility.approve(approved, decided_on=today, actor=boards["IE-HPB"])
+        # A return stay, proposed and awaiting the Irish board: every condition holds, so it can be approved.
+        mobility.propose(
+            clinician=clinician, profession_code=home.profession_code, host_state_code="IE",
+            host_institution="Cork University Hospital", supervisor="Mr Seán Walsh", programme=None,
+            starts_on=today + timedelta(days=212), ends_on=min(today + timedelta(days=240), active_until(home)),
+            actor=None, today=today)
         break
 
     aoife = clinician_of("IE")

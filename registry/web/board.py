@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 
 from registry.core.auth import Account, Role, current_account, require_role
 from registry.core.db import db
-from registry.core.errors import Invalid, RegistryError
+from registry.core.errors import RegistryError
 from registry.core.schemas import OnDateArgs
 from registry.licensing import alerts as alert_services
 from registry.licensing import services as licensing
@@ -23,11 +23,20 @@ from registry.recognition.api import require_host_board
 from registry.recognition.models import Recognition, RecognitionStatus
 from registry.recognition.schemas import DecisionIn
 from registry.web.base import blp, form_errors, load_form, render, today
+from registry.web.board_forms import awaiting_count
 from registry.web.clinician import standing_document
+from registry.web.confirm import dry_run
 
-# The decisions offered on the page; the API also renews, restricts and records surrenders.
-PAGE_ACTIONS = (LicenceAction.SUSPEND, LicenceAction.REINSTATE, LicenceAction.REVOKE)
-DECISION_FIELDS = ("action", "decided_on", "effective_on", "reason")
+# Every decision the API records after the issue, as the page offers them.
+PAGE_ACTIONS = (
+    (LicenceAction.RENEW, "Renew (extend validity)"),
+    (LicenceAction.RESTRICT, "Restrict (with a scope)"),
+    (LicenceAction.SUSPEND, "Suspend"),
+    (LicenceAction.REINSTATE, "Reinstate (lift a suspension or restriction)"),
+    (LicenceAction.REVOKE, "Revoke (final)"),
+    (LicenceAction.SURRENDER, "Record a surrender (final)"),
+)
+DECISION_FIELDS = ("action", "decided_on", "effective_on", "reason", "scope", "valid_until")
 
 
 @blp.get("/board")
@@ -37,7 +46,8 @@ def board_home():
     unacknowledged = alert_services.alerts_for_state(state, unacknowledged=True)
     queue = _queue(state)
     return render("board/home.html", unacknowledged=len(unacknowledged), pending=len(queue),
-                  overdue=sum(1 for _, late in queue if late), state=state)
+                  overdue=sum(1 for _, late in queue if late), state=state,
+                  secondments=awaiting_count(state))
 
 
 @blp.get("/search")
@@ -67,8 +77,9 @@ def standing_page(registry_number: str):
             errors["on"] = [str(m) for m in exc.messages.get("on", ["is not a date"])]
     document = standing_document(account, registry_number, day)
     own_board = account.organisation_id if account.role is Role.BOARD_OFFICER else None
+    own_state = account.organisation.member_state_code if own_board else None
     return render("board/standing.html", status=422 if errors else 200, doc=document, day=day,
-                  errors=errors, on_text=request.args.get("on", ""), own_board=own_board,
+                  errors=errors, on_text=request.args.get("on", ""), own_board=own_board, own_state=own_state,
                   board_codes=_board_codes(document))
 
 
@@ -90,7 +101,8 @@ def _decidable(licence_id: int) -> tuple[Account, Licence]:
 
 def _decision_page(licence: Licence, status: int = 200, **extra: Any):
     context: dict[str, Any] = {"licence": licence, "state": licensing.state_on(licence, today()), "day": today(),
-                               "actions": PAGE_ACTIONS, "form": {}, "errors": {}, "general": [], "confirm": None}
+                               "actions": [(a.value, label) for a, label in PAGE_ACTIONS], "form": {}, "errors": {},
+                               "general": [], "confirm": None, "effects": [], "fields": DECISION_FIELDS}
     context.update(extra)
     return render("board/decision.html", status=status, **context)
 
@@ -106,14 +118,13 @@ def licence_decision_submit(licence_id: int):
     account, licence = _decidable(licence_id)
     try:
         data = load_form(LicenceEventIn(), DECISION_FIELDS)
-        if data["action"] not in PAGE_ACTIONS:
-            raise Invalid("choose a decision", errors={"action": ["choose suspend, reinstate or revoke"]})
-        event = licensing.record_event(licence, actor=account, today=today(), **data)
         if request.form.get("confirmed") != "yes":
-            # The service has checked the decision; undo it and ask for confirmation before it is recorded.
-            db.session.rollback()
+            # The service checks the decision and says what it sets off; undone, then confirmed by the officer.
+            _, effects = dry_run(lambda: licensing.record_event(licence, actor=account, today=today(), **data),
+                                 main=("licence", licence.id))
             licence = licensing.find_licence(licence_id)
-            return _decision_page(licence, form=request.form, confirm=data)
+            return _decision_page(licence, form=request.form, confirm=data, effects=effects)
+        event = licensing.record_event(licence, actor=account, today=today(), **data)
         db.session.commit()
     except RegistryError as exc:
         db.session.rollback()
