@@ -207,13 +207,21 @@ def _unexpected(exc: Exception):
 # --- forms ---------------------------------------------------------------------------------------------------
 
 
-def load_form(schema: Schema, names: Iterable[str], form: Mapping[str, str] | None = None) -> dict[str, Any]:
+def load_form(schema: Schema, names: Iterable[str], form: Mapping[str, str] | None = None, *,
+              lists: Iterable[str] = (), extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The named fields of the posted form through the API's own input schema; blanks are left out.
 
+    `lists` names fields sent several times (checkboxes), loaded as lists of their non-blank values; `extra`
+    adds values the page has put together itself (e.g. a mapping from several inputs).
     A ValidationError becomes Invalid with the messages by field, as the API would answer.
     """
     form = request.form if form is None else form
-    raw = {name: form[name].strip() for name in names if form.get(name, "").strip() != ""}
+    raw: dict[str, Any] = {name: form[name].strip() for name in names if form.get(name, "").strip() != ""}
+    for name in lists:
+        values = [v.strip() for v in form.getlist(name) if v.strip()]  # type: ignore[attr-defined]
+        if values:
+            raw[name] = values
+    raw.update(extra or {})
     try:
         return schema.load(raw)
     except ValidationError as exc:
