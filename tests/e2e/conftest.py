@@ -32,8 +32,7 @@ CHROMIUM = os.environ.get("REGISTRY_TEST_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("REGISTRY_TEST_REQUIRE_BROWSER") == "1"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-gpu",
                  "--disable-extensions", "--no-first-run", "--disable-sync", "--metrics-recording-only",
-                 "--disable-component-update", "--disable-default-apps", "--mute-audio",
-                 "--lang=en-GB"]  # date fields as a European user sees them (dd/mm/yyyy)
+                 "--disable-component-update", "--disable-default-apps", "--mute-audio"]
 HERE = Path(__file__).parent
 SCREENSHOTS = HERE / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}

@@ -32,6 +32,9 @@ def demo(site, backend, monkeypatch):
         load_demo()
 
 
+ANY = re.compile(".")  # a page whose h1 wording is not the point here
+
+
 def check(site, page, name: str, heading: str | re.Pattern) -> None:
     """What every page owes its reader, then the screenshots and the 390-px check."""
     expect(page.get_by_role("heading", level=1)).to_have_count(1)
@@ -47,7 +50,7 @@ def check(site, page, name: str, heading: str | re.Pattern) -> None:
 def test_the_main_pages_read_well_on_a_phone_and_a_desktop(site, demo):
     public = site.page()
     public.goto("/")
-    check(site, public, "home", re.compile("."))
+    check(site, public, "home", ANY)
     public.goto("/sign-in")
     check(site, public, "sign-in", "Sign in")
 
@@ -82,11 +85,15 @@ def test_the_main_pages_read_well_on_a_phone_and_a_desktop(site, demo):
     public.goto(public.url + "&lang=pt")
     expect(public.locator(".verdict")).to_have_text("VALID")
     check(site, public, "verify-valid-pt", "Verificar um certificado")
+    maria.goto("/me/recognitions/new")
+    check(site, maria, "clinician-apply", ANY)
     maria.goto("/board")
     check(site, maria, "forbidden", re.compile("Forbidden"))
 
     hub = site.page("hub.ie@demo.registry", DEMO_PASSWORD)
     check(site, hub, "hub", "Dublin Trauma Training Hub")
+    hub.get_by_role("link", name=re.compile("Cohort")).first.click()
+    check(site, hub, "hub-cohort", ANY)
 
     board = site.page("board.ie@demo.registry", DEMO_PASSWORD)
     check(site, board, "board-home", "Health Professions Board of Ireland")
@@ -104,6 +111,10 @@ def test_the_main_pages_read_well_on_a_phone_and_a_desktop(site, demo):
     licences = board.locator("section[aria-labelledby=h-licences] tbody")
     licences.get_by_role("link", name=re.compile(r"licence IE-")).first.click()
     check(site, board, "board-decision", re.compile("Decision on licence IE-"))
+    for path, name in [("/board/secondments", "board-secondments"), ("/board/clinicians/new", "board-register"),
+                       ("/board/licences/new", "board-issue-licence")]:
+        board.goto(path)
+        check(site, board, name, ANY)
 
     portugal = site.page("board.pt@demo.registry", DEMO_PASSWORD)
     portugal.goto("/recognitions")
@@ -111,7 +122,10 @@ def test_the_main_pages_read_well_on_a_phone_and_a_desktop(site, demo):
     check(site, portugal, "recognition-queue-overdue", "Recognition applications into PT")
 
     admin = site.page("admin@demo.registry", DEMO_PASSWORD)
-    check(site, admin, "secretariat", re.compile("."))
+    check(site, admin, "secretariat", ANY)
     admin.goto("/secretariat/figures")
     expect(admin.locator("main svg")).not_to_have_count(0)
     check(site, admin, "secretariat-figures", "Figures")
+    for page in ("agreements", "programmes", "reference", "accounts"):
+        admin.goto(f"/secretariat/{page}")
+        check(site, admin, f"secretariat-{page}", ANY)
