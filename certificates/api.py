@@ -35,8 +35,8 @@ from certificates.schemas import (
 )
 from curricula import services as curricula
 from curricula.api import require_hub_officer_of
-from registry.core.auth import Account, Role, current_account, current_account_or_none, require_role
-from registry.core.db import db, start_writing
+from registry.core.auth import Account, Role, current_account, current_caller_or_none, require_role
+from registry.core.db import db, expect_writes, start_writing
 from registry.core.errors import (
     Conflict,
     Forbidden,
@@ -181,7 +181,7 @@ class RecognitionCertificate(MethodView):
 
 @blp.route("/licences/<id:licence_id>/good-standing-certificate")
 class GoodStandingCertificate(MethodView):
-    @blp.arguments(GoodStandingIn)
+    @blp.arguments(GoodStandingIn())
     @blp.response(201, CertificateOut)
     def post(self, data, licence_id):
         """Certify that a licence is active and unrestricted on a date, for three months (the issuing board)."""
@@ -240,7 +240,7 @@ class CertificateCredential(MethodView):
 
 @blp.route("/certificates/<id:certificate_id>/status")
 class CertificateStatus(MethodView):
-    @blp.arguments(StatusChangeIn)
+    @blp.arguments(StatusChangeIn())
     @blp.response(200, CertificateOut)
     def post(self, data, certificate_id):
         """Revoke (permanent, reason required), suspend or unsuspend (the issuing organisation's officers)."""
@@ -260,7 +260,7 @@ class CertificateStatus(MethodView):
 
 @blp.route("/certificates/<id:certificate_id>/reissue")
 class CertificateReissue(MethodView):
-    @blp.arguments(ReissueIn)
+    @blp.arguments(ReissueIn())
     @blp.response(201, CertificateOut)
     def post(self, data, certificate_id):
         """A correction: a new certificate from the current data, linked to this one, which is revoked."""
@@ -315,6 +315,9 @@ class MyVerifications(MethodView):
 # --- verification ----------------------------------------------------------------------------------------------
 
 
+_VERIFY_IN = VerifyIn()  # one instance: building a schema per request cost more than loading with it
+
+
 def _verify_body() -> services.Checked:
     if request.mimetype == "multipart/form-data":
         if set(request.files) != {"file"} or len(request.files.getlist("file")) != 1 or list(request.form):
@@ -322,9 +325,9 @@ def _verify_body() -> services.Checked:
                           errors={"file": ["send exactly one file named 'file'"]})
         return services.check_pdf(request.files["file"].read())
     raw = request.get_data(cache=True)
-    check_json_body(raw)
+    document = check_json_body(raw) if raw else {}
     try:
-        data = VerifyIn().load(request.get_json(silent=True) if raw else {})
+        data = _VERIFY_IN.load(document)
     except ValidationError as exc:
         raise Invalid("invalid value for: " + ", ".join(sorted(exc.messages)), errors=exc.messages) from exc
     if len(data) != 1:
@@ -351,9 +354,11 @@ class Verify(MethodView):
         the file issued. Public and rate-limited per client address (per worker process); each is logged.
         """
         _throttle()
+        # Verifying only reads; its one write is the log row. On SQLite the reads must not hold the write lock
+        # (a POST otherwise begins IMMEDIATE), or verifications would queue behind each other.
+        expect_writes(False)
         checked = _verify_body()
-        services.log_verification(checked, current_account_or_none())
-        db.session.commit()
+        services.log_verification(checked, current_caller_or_none())
         return checked.as_dict()
 
 
@@ -367,7 +372,7 @@ class IssuerKeys(MethodView):
         """An issuer's public keys and their windows (public)."""
         return services.keys_of(people.get_organisation(code))
 
-    @blp.arguments(KeyRotationIn)
+    @blp.arguments(KeyRotationIn())
     @blp.response(201, KeyOut)
     def post(self, data, code):
         """Rotate: a new key signs from now on; the old one still verifies what it signed (secretariat)."""
@@ -379,7 +384,7 @@ class IssuerKeys(MethodView):
 
 @blp.route("/keys/<kid>/compromise")
 class KeyCompromise(MethodView):
-    @blp.arguments(CompromiseIn)
+    @blp.arguments(CompromiseIn())
     @blp.response(200, KeyOut)
     def post(self, data, kid):
         """Mark a key compromised: what it signed fails until `registry certificates resign` (secretariat)."""
@@ -423,7 +428,7 @@ class StatusListView(MethodView):
 
 @blp.route("/right-to-practise/statement")
 class RightToPractiseStatement(MethodView):
-    @blp.arguments(StatementQuery, location="query")
+    @blp.arguments(StatementQuery(), location="query")
     @blp.response(200, StatementOut)
     def get(self, args):
         """The right-to-practise answer as a signed statement (typ rtp+jwt, ten minutes), verifiable with the JWKS."""
@@ -469,11 +474,9 @@ class VerifyPage(MethodView):
             context["error"], status = context["t"]["too_many"], 429
             headers["Retry-After"] = retry_after_header(wait)
         elif token or code:
-            start_writing()  # every verification is logged
-            try:
+            try:  # every verification is logged
                 checked = services.check_token(token, method="qr") if token else services.check_code(code)
-                services.log_verification(checked, current_account_or_none())
-                db.session.commit()
+                services.log_verification(checked, current_caller_or_none())
                 context["result"] = checked.as_dict()
             except (Invalid, NotFound) as exc:
                 context["error"], status = exc.detail, exc.status

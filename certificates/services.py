@@ -71,6 +71,7 @@ from registry.core.auth import Account
 from registry.core.db import db, is_postgres, utcnow
 from registry.core.errors import Conflict, Invalid, NotFound
 from registry.core.events import completion_withdrawn, licence_event_recorded, recognition_event_recorded
+from registry.core.prepared import commit_log_row, fetch_all, fetch_first
 from registry.licensing.models import Licence, LicenceAction, LicenceEvent, LicenceStatus
 from registry.licensing.services import state_on
 from registry.people.models import Clinician, MemberState, Organisation, OrganisationKind, Profession
@@ -346,6 +347,17 @@ def forget_cached_lists() -> None:
     _TRUST_CACHE.clear()
 
 
+_LISTS = StatusList.__table__
+_LIST_HEADER = (
+    sa.select(_LISTS.c.id, _LISTS.c.size, _LISTS.c.purpose, Organisation.__table__.c.code)
+    .join(Organisation.__table__, Organisation.__table__.c.id == _LISTS.c.organisation_id)
+    .where(_LISTS.c.id == sa.bindparam("list_id"))
+)
+# Statements on the verification path are built once: building one per call cost more than running it.
+_STATUS_BYTE = (sa.select(sa.func.substr(_LISTS.c.bits, sa.bindparam("at", type_=sa.Integer), 1))
+                .where(_LISTS.c.id == sa.bindparam("list_id")))
+
+
 class DatabaseStatusLookup:
     """Status bits straight from the database, for the lists this registry publishes.
 
@@ -359,12 +371,7 @@ class DatabaseStatusLookup:
         list_id = int(url[len(base):])
         header = _LIST_HEADERS.get(list_id)
         if header is None:
-            lists, orgs = StatusList.__table__, Organisation.__table__
-            header = db.session.execute(
-                sa.select(lists.c.id, lists.c.size, lists.c.purpose, orgs.c.code)
-                .join(orgs, orgs.c.id == lists.c.organisation_id)
-                .where(lists.c.id == list_id)
-            ).first()
+            header = fetch_first(_LIST_HEADER, {"list_id": list_id})
             if header is not None:
                 _LIST_HEADERS[list_id] = header
         return header
@@ -373,10 +380,7 @@ class DatabaseStatusLookup:
         found = self._list(status_list_url)
         if found is None or not 0 <= index < found.size:
             return None
-        byte = db.session.execute(
-            sa.select(sa.func.substr(StatusList.__table__.c.bits, index // 8 + 1, 1))
-            .where(StatusList.__table__.c.id == found.id)
-        ).scalar_one()
+        byte = fetch_first(_STATUS_BYTE, {"list_id": found.id, "at": index // 8 + 1})[0]
         return get_bit(bytes(byte), index % 8)
 
     def list_info(self, status_list_url: str) -> StatusListInfo | None:
@@ -747,16 +751,19 @@ def resign(*, everything: bool = False) -> list[Certificate]:
 _TRUST_CACHE: dict[tuple[Any, ...], TrustList] = {}
 
 
+_KEYS, _ORGS = IssuerKey.__table__, Organisation.__table__
+_TRUST_FIELDS = (
+    sa.select(_KEYS.c.id, _KEYS.c.kid, _KEYS.c.not_before, _KEYS.c.not_after, _KEYS.c.compromised_at,
+              _ORGS.c.code, _ORGS.c.name, _ORGS.c.kind, _ORGS.c.member_state_code)
+    .join(_ORGS, _ORGS.c.id == _KEYS.c.organisation_id)
+    .order_by(_KEYS.c.id)
+)
+
+
 def _trust_signature() -> tuple[Any, ...]:
     """Every field the trust list is made of, read cheaply: a rotation, retirement, compromise or rename
     changes it, so the cache below can never serve a stale list."""
-    keys, orgs = IssuerKey.__table__, Organisation.__table__
-    rows = db.session.execute(
-        sa.select(keys.c.id, keys.c.kid, keys.c.not_before, keys.c.not_after, keys.c.compromised_at,
-                  orgs.c.code, orgs.c.name, orgs.c.kind, orgs.c.member_state_code)
-        .join(orgs, orgs.c.id == keys.c.organisation_id)
-        .order_by(keys.c.id)
-    ).all()
+    rows = fetch_all(_TRUST_FIELDS)
     return (base_url(), *map(tuple, rows))
 
 
@@ -788,7 +795,7 @@ class Checked:
     """A verification result with the certificate it concerns (when the registry knows it) and the shown data."""
 
     result: VerificationResult
-    certificate: Certificate | None
+    certificate: Any  # the Certificate, or a row with its id, clinician_id and pdf_sha256
     method: str
     data: dict[str, Any] | None
     pdf_identical: bool | None = None
@@ -802,10 +809,17 @@ class Checked:
         return body
 
 
-def _certificate_by_credential_id(credential_id: Any) -> Certificate | None:
+_CERTIFICATE_REF = (
+    sa.select(Certificate.__table__.c.id, Certificate.__table__.c.clinician_id, Certificate.__table__.c.pdf_sha256)
+    .where(Certificate.__table__.c.credential_id == sa.bindparam("credential_id"))
+)
+
+
+def _certificate_by_credential_id(credential_id: Any) -> Any:
+    """id, clinician_id and pdf_sha256 of the certificate a credential id names (not its stored PDF), or None."""
     if not isinstance(credential_id, str) or len(credential_id) > 45:
         return None
-    return db.session.scalar(sa.select(Certificate).where(Certificate.credential_id == credential_id))
+    return fetch_first(_CERTIFICATE_REF, {"credential_id": credential_id})
 
 
 def _shown(result: VerificationResult, compact: bool) -> dict[str, Any] | None:
@@ -882,17 +896,20 @@ def check_pdf(pdf: bytes) -> Checked:
     return checked
 
 
-def log_verification(checked: Checked, account: Account | None) -> Verification:
-    """Record who verified what, and the result (the clinician sees this log)."""
+def log_verification(checked: Checked, caller: Any) -> None:
+    """Record who verified what, and the result (the clinician sees this log), and commit it.
+
+    `caller` is the signed-in Account or Caller, or None. Every verification writes this one row, so it goes in
+    the cheapest safe way (`commit_log_row`); the verification itself only read.
+    """
     certificate = checked.certificate
-    row = Verification(method=checked.method, outcome=checked.result.outcome.value,
-                       certificate_id=certificate.id if certificate else None,
-                       clinician_id=certificate.clinician_id if certificate else None,
-                       organisation_id=account.organisation_id if account else None,
-                       account_id=account.id if account else None, pdf_identical=checked.pdf_identical)
-    db.session.add(row)
-    db.session.flush()
-    return row
+    commit_log_row(Verification.__table__, {
+        "occurred_at": utcnow(), "method": checked.method, "outcome": checked.result.outcome.value,
+        "certificate_id": certificate.id if certificate else None,
+        "clinician_id": certificate.clinician_id if certificate else None,
+        "organisation_id": caller.organisation_id if caller else None,
+        "account_id": caller.id if caller else None, "pdf_identical": checked.pdf_identical,
+    })
 
 
 def verifications_of(clinician_id: int) -> list[Verification]:

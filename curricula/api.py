@@ -115,13 +115,13 @@ def _course_for_input(code: str, field: str = "course") -> Course:
 
 @blp.route("/courses")
 class Courses(MethodView):
-    @blp.arguments(CourseQuery, location="query")
+    @blp.arguments(CourseQuery(), location="query")
     @blp.response(200, CourseOut(many=True))
     def get(self, args):
         """The curriculum (public); titles in ?lang= where the course has one."""
         return [dump_course(c, args.get("lang")) for c in services.courses(args.get("profession"))]
 
-    @blp.arguments(CourseIn)
+    @blp.arguments(CourseIn())
     @blp.response(201, CourseOut)
     def post(self, data):
         """Add a course (secretariat, or a hub naming itself among the owners)."""
@@ -137,12 +137,12 @@ class Courses(MethodView):
 
 @blp.route("/courses/<code>")
 class CourseItem(MethodView):
-    @blp.arguments(LangArgs, location="query")
+    @blp.arguments(LangArgs(), location="query")
     @blp.response(200, CourseOut)
     def get(self, args, code):
         return dump_course(services.get_course(code), args.get("lang"))
 
-    @blp.arguments(CoursePatch)
+    @blp.arguments(CoursePatch())
     @blp.response(200, CourseOut)
     def patch(self, data, code):
         """Change a course (secretariat, or an owning hub)."""
@@ -163,7 +163,7 @@ class Accreditations(MethodView):
         """Which hubs may deliver the course, granted by which state, when (public)."""
         return services.accreditations(services.get_course(code))
 
-    @blp.arguments(AccreditationIn)
+    @blp.arguments(AccreditationIn())
     @blp.response(201, AccreditationOut)
     def post(self, data, code):
         """Accredit a hub for the course (secretariat, or a board of the granting state)."""
@@ -187,7 +187,7 @@ class AccreditationItem(MethodView):
     def get(self, accreditation_id):
         return services.get_accreditation(accreditation_id)
 
-    @blp.arguments(AccreditationPatch)
+    @blp.arguments(AccreditationPatch())
     @blp.response(200, AccreditationOut)
     def patch(self, data, accreditation_id):
         """End, extend or open an accreditation (secretariat, or a board of the granting state)."""
@@ -208,7 +208,7 @@ class HubOfferings(MethodView):
         """A hub's cohorts (public)."""
         return [dump_offering(o) for o in services.offerings_of(_hub(hub_code))]
 
-    @blp.arguments(OfferingIn)
+    @blp.arguments(OfferingIn())
     @blp.response(201, OfferingOut)
     def post(self, data, hub_code):
         """Schedule a cohort of a course the hub is accredited for (the hub's officers)."""
@@ -238,7 +238,7 @@ class Enrolments(MethodView):
             require_hub_officer_of(offering.hub)
         return services.enrolments_of(offering)
 
-    @blp.arguments(EnrolmentIn)
+    @blp.arguments(EnrolmentIn())
     @blp.response(201, EnrolmentOut)
     def post(self, data, offering_id):
         """Enrol a clinician while seats remain (the hub's officers)."""
@@ -255,7 +255,7 @@ class Enrolments(MethodView):
 
 @blp.route("/hubs/<hub_code>/completions")
 class HubCompletions(MethodView):
-    @blp.arguments(HubCompletionQuery, location="query")
+    @blp.arguments(HubCompletionQuery(), location="query")
     @blp.response(200, CompletionPage)
     def get(self, args, hub_code):
         """The hub's completions, newest first (the hub's officers, the secretariat)."""
@@ -269,7 +269,7 @@ class HubCompletions(MethodView):
         return {"items": [dump_completion(c, day) for c in items], "page": args["page"],
                 "page_size": args["page_size"], "total": total}
 
-    @blp.arguments(CompletionIn)
+    @blp.arguments(CompletionIn())
     @blp.response(201, CompletionOut)
     @blp.alt_response(200, schema=CompletionOut, description="the same completion was already recorded")
     def post(self, data, hub_code):
@@ -296,7 +296,7 @@ class HubCompletions(MethodView):
 
 @blp.route("/completions/<id:completion_id>")
 class CompletionItem(MethodView):
-    @blp.arguments(LangArgs, location="query")
+    @blp.arguments(LangArgs(), location="query")
     @blp.response(200, CompletionOut)
     def get(self, args, completion_id):
         """A completion with its status today (its hub, boards, the secretariat, the clinician)."""
@@ -308,7 +308,7 @@ class CompletionItem(MethodView):
 
 @blp.route("/completions/<id:completion_id>/withdrawal")
 class CompletionWithdrawal(MethodView):
-    @blp.arguments(CompletionWithdrawalIn)
+    @blp.arguments(CompletionWithdrawalIn())
     @blp.response(200, CompletionOut)
     def post(self, data, completion_id):
         """Withdraw a completion, giving the reason; the record stays (the recording hub's officers)."""
@@ -349,7 +349,7 @@ class CompletionImport(MethodView):
     # The file comes as itself or in a form; the app's JSON-only rule does not apply here.
     accepts_media = {"text/csv", "application/csv", "text/plain", "application/json", "multipart/form-data"}
 
-    @blp.arguments(ImportArgs, location="query")
+    @blp.arguments(ImportArgs(), location="query")
     @blp.response(200, ImportReportOut)
     @blp.alt_response(201, schema=ImportReportOut, description="completions were created")
     def post(self, args, hub_code):
@@ -391,13 +391,12 @@ def _readable_clinician(registry_number: str):
 
 @blp.route("/clinicians/<registry_number>/completions")
 class ClinicianCompletions(MethodView):
-    @blp.arguments(ClinicianCompletionQuery, location="query")
+    @blp.arguments(ClinicianCompletionQuery(), location="query")
     @blp.response(200, CompletionOut(many=True))
     def get(self, args, registry_number):
         """A clinician's completions up to a date (default today), each current, expired, failed or withdrawn."""
         clinician = _readable_clinician(registry_number)
         audit.log_access(clinician.id, "completions")
-        db.session.commit()
         day = args.get("on") or date.today()
         items = [dump_completion(c, day, args.get("lang")) for c in services.completions_of(clinician, day)]
         if args.get("status"):
@@ -407,7 +406,7 @@ class ClinicianCompletions(MethodView):
 
 @blp.route("/clinicians/<registry_number>/cpd")
 class ClinicianCpd(MethodView):
-    @blp.arguments(CpdQuery, location="query")
+    @blp.arguments(CpdQuery(), location="query")
     @blp.response(200, CpdOut)
     def get(self, args, registry_number):
         """CPD credits earned over a period (default: the last 12 months), with the completions behind them."""
@@ -417,7 +416,6 @@ class ClinicianCpd(MethodView):
         if end < start:
             raise Invalid("the period ends before it starts", errors={"to": ["is before from"]})
         audit.log_access(clinician.id, "cpd")
-        db.session.commit()
         total, items = services.cpd_credits(clinician, start, end)
         return {"clinician": clinician.registry_number, "start": start, "end": end, "credits": total,
                 "completions": [dump_completion(c, end) for c in items]}

@@ -14,6 +14,7 @@ from flask_smorest import Api
 from werkzeug.routing import IntegerConverter
 
 from registry import config as config_module
+from registry.core import prepared
 from registry.core.db import db, expect_writes
 from registry.core.errors import RegistryError, register_error_handlers
 from registry.core.schemas import check_json_body
@@ -54,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("registry").setLevel(app.config["LOG_LEVEL"])
 
     db.init_app(app)
+    prepared.init_app(app)  # a read-only request's own read connection is given back when it ends
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     _import_models()
 

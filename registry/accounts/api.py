@@ -71,7 +71,7 @@ class ApiKeyCreated(ApiKeyOut):
 
 @blp.route("/auth/token")
 class Token(MethodView):
-    @blp.arguments(TokenIn)
+    @blp.arguments(TokenIn())
     @blp.response(200, TokenOut)
     @blp.alt_response(429, description="too many failed attempts for this e-mail or client address (Retry-After)")
     def post(self, data):
@@ -103,7 +103,7 @@ class MyApiKeys(MethodView):
         """API keys of the signed-in account (never their secrets)."""
         return current_account().api_keys
 
-    @blp.arguments(ApiKeyIn)
+    @blp.arguments(ApiKeyIn())
     @blp.response(201, ApiKeyCreated)
     def post(self, data):
         """Create an API key for a machine client acting as this account (hub and board officers)."""
@@ -132,7 +132,7 @@ class Accounts(MethodView):
         require_role(Role.SECRETARIAT_ADMIN)
         return [services.account_summary(a) for a in db.session.scalars(sa.select(Account).order_by(Account.id))]
 
-    @blp.arguments(AccountIn)
+    @blp.arguments(AccountIn())
     @blp.response(201, AccountOut)
     def post(self, data):
         """Create an account for an organisation's officer or a clinician (secretariat)."""
@@ -158,7 +158,7 @@ class Accounts(MethodView):
 
 @blp.route("/accounts/<id:account_id>")
 class AccountItem(MethodView):
-    @blp.arguments(AccountPatch)
+    @blp.arguments(AccountPatch())
     @blp.response(200, AccountOut)
     def patch(self, data, account_id):
         """Activate or deactivate an account (secretariat)."""

@@ -13,6 +13,7 @@ from flask import g, has_request_context
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.core.db import db, utcnow
+from registry.core.prepared import commit_log_row
 
 GENESIS = "0" * 64
 # Any constant identifies the lock; every writer of the chain takes the same one.
@@ -91,14 +92,14 @@ def compute_hash(event: AuditEvent) -> str:
 
 
 def _actor() -> tuple[int | None, str]:
-    from registry.core.auth import current_account_or_none
+    from registry.core.auth import current_caller_or_none
 
-    account = current_account_or_none() if has_request_context() else None
-    if account is None:
+    caller = current_caller_or_none() if has_request_context() else None
+    if caller is None:
         label = getattr(g, "cli_actor", None) if _has_g() else None
         return None, label or "system"
     via = getattr(g, "auth_via", "token")
-    return account.id, f"{account.role.value}:{account.id}" + (f" via {via}" if via != "token" else "")
+    return caller.id, f"{caller.role.value}:{caller.id}" + (f" via {via}" if via != "token" else "")
 
 
 def _has_g() -> bool:
@@ -136,25 +137,20 @@ def record(action: str, object_type: str, object_id: Any, changes: dict[str, Any
 
 
 def log_access(clinician_id: int, what: str) -> None:
-    """Record a read of a clinician's record (not chained: reads are frequent and not changes).
+    """Record a read of a clinician's record (not chained: reads are frequent and not changes) and commit.
 
-    A single Core insert: this runs on every standing read, so it skips the unit of work.
+    Runs on every standing read, so it is one row written the cheapest safe way (`commit_log_row`); what
+    the request read stays loaded.
     """
-    from registry.core.auth import current_account_or_none
+    from registry.core.auth import current_caller_or_none
 
-    account = current_account_or_none()
+    caller = current_caller_or_none()
     actor_id, actor_label = _actor()
-    db.session.execute(
-        sa.insert(AccessLog.__table__).values(
-            occurred_at=utcnow(),
-            actor_id=actor_id,
-            actor_label=actor_label,
-            organisation_id=account.organisation_id if account else None,
-            clinician_id=clinician_id,
-            what=what,
-            request_id=getattr(g, "request_id", None),
-        )
-    )
+    commit_log_row(AccessLog.__table__, {
+        "occurred_at": utcnow(), "actor_id": actor_id, "actor_label": actor_label,
+        "organisation_id": caller.organisation_id if caller else None, "clinician_id": clinician_id,
+        "what": what, "request_id": getattr(g, "request_id", None),
+    })
 
 
 @dataclass

@@ -88,17 +88,21 @@ def page_schema(item: type[Schema], name: str) -> type[Schema]:
     )
 
 
-def check_json_body(raw: bytes) -> None:
+def check_json_body(raw: bytes) -> Any:
     """Refuse a JSON body that parses in Python but cannot be handled: too deep, huge numbers, lone surrogates.
+    Returns the parsed document.
 
     webargs turns only JSONDecodeError into a 400; these would otherwise surface as 500s.
     """
     from registry.core.errors import RegistryError
 
     try:
-        document = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        document = json.loads(text)
         # A "\\ud800" escape decodes to a lone surrogate that no UTF-8 database, hash or response can hold.
-        json.dumps(document, ensure_ascii=False).encode("utf-8")
+        # Strict UTF-8 decoding admits no surrogate, so only a \\u escape can bring one in.
+        if "\\u" in text:
+            json.dumps(document, ensure_ascii=False).encode("utf-8")
     except UnicodeError as exc:
         reason = "text must be UTF-8 without unpaired surrogate escapes" if isinstance(
             exc, UnicodeEncodeError) else "text must be UTF-8"
@@ -107,3 +111,4 @@ def check_json_body(raw: bytes) -> None:
         raise RegistryError("the body is not valid JSON", errors={"json": ["nested too deeply"]}) from exc
     except ValueError as exc:  # JSONDecodeError, and integers longer than Python converts
         raise RegistryError("the body is not valid JSON", errors={"json": ["Invalid JSON body."]}) from exc
+    return document

@@ -65,7 +65,7 @@ def dump_licence(licence: Licence, day: date) -> Licence:
 
 @blp.route("/licences")
 class Licences(MethodView):
-    @blp.arguments(LicenceQuery, location="query")
+    @blp.arguments(LicenceQuery(), location="query")
     @blp.response(200, LicenceOut(many=True))
     def get(self, args):
         """Find licences by number, optionally at one board (boards and secretariat)."""
@@ -75,7 +75,7 @@ class Licences(MethodView):
             stmt = stmt.where(Licence.board_id == people.get_organisation(args["board"]).id)
         return [dump_licence(lic, date.today()) for lic in db.session.scalars(stmt.order_by(Licence.id))]
 
-    @blp.arguments(LicenceIn)
+    @blp.arguments(LicenceIn())
     @blp.response(201, LicenceOut)
     def post(self, data):
         """Issue a licence at the caller's own board."""
@@ -101,7 +101,7 @@ class Licences(MethodView):
 
 @blp.route("/licences/<id:licence_id>")
 class LicenceItem(MethodView):
-    @blp.arguments(OnDateArgs, location="query")
+    @blp.arguments(OnDateArgs(), location="query")
     @blp.response(200, LicenceOut)
     def get(self, args, licence_id):
         """A licence, its status on a date (default today) and its whole history."""
@@ -113,7 +113,7 @@ class LicenceItem(MethodView):
 
 @blp.route("/licences/<id:licence_id>/status")
 class LicenceStatusView(MethodView):
-    @blp.arguments(OnDateArgs, location="query")
+    @blp.arguments(OnDateArgs(), location="query")
     @blp.response(200, LicenceStateOut)
     def get(self, args, licence_id):
         """The licence's status on any date, past or future."""
@@ -133,7 +133,7 @@ class LicenceEvents(MethodView):
         require_reader_of(licence)
         return licence.events
 
-    @blp.arguments(LicenceEventIn)
+    @blp.arguments(LicenceEventIn())
     @blp.response(201, LicenceEventOut)
     def post(self, data, licence_id):
         """Record a decision: renew, restrict, suspend, reinstate, revoke or surrender (the issuing board)."""
@@ -147,7 +147,7 @@ class LicenceEvents(MethodView):
 
 @blp.route("/lookup")
 class Lookup(MethodView):
-    @blp.arguments(LookupQuery, location="query")
+    @blp.arguments(LookupQuery(), location="query")
     @blp.response(200, LookupOut)
     def get(self, args):
         """Name and professions only, by registry number or licence number (hubs, boards, secretariat)."""
@@ -181,7 +181,7 @@ class Lookup(MethodView):
 
 @blp.route("/alerts")
 class Alerts(MethodView):
-    @blp.arguments(AlertQuery, location="query")
+    @blp.arguments(AlertQuery(), location="query")
     @blp.response(200, AlertOut(many=True))
     def get(self, args):
         """Alerts sent to the caller's member state, newest first; `unacknowledged=true` for the open list."""

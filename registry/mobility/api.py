@@ -40,7 +40,7 @@ class Programmes(MethodView):
         current_account()
         return db.session.scalars(sa.select(ExchangeProgramme).order_by(ExchangeProgramme.code)).all()
 
-    @blp.arguments(ProgrammeIn)
+    @blp.arguments(ProgrammeIn())
     @blp.response(201, ProgrammeOut)
     def post(self, data):
         """Record an exchange programme (secretariat)."""
@@ -57,7 +57,7 @@ class ProgrammeItem(MethodView):
         current_account()
         return services.get_programme(code)
 
-    @blp.arguments(ProgrammePatch)
+    @blp.arguments(ProgrammePatch())
     @blp.response(200, ProgrammeOut)
     def patch(self, data, code):
         """Rename, open or close a programme, or change its places (secretariat)."""
@@ -94,7 +94,7 @@ def _today_or(day: date | None, field: str) -> date:
 
 @blp.route("/secondments")
 class Secondments(MethodView):
-    @blp.arguments(SecondmentQuery, location="query")
+    @blp.arguments(SecondmentQuery(), location="query")
     @blp.response(200, SecondmentOut(many=True))
     def get(self, args):
         """A board sees secondments into and out of its state; a clinician their own; the secretariat all."""
@@ -119,7 +119,7 @@ class Secondments(MethodView):
         today = date.today()
         return [services.annotate(s, today) for s in page]
 
-    @blp.arguments(SecondmentIn)
+    @blp.arguments(SecondmentIn())
     @blp.response(201, SecondmentOut)
     def post(self, data):
         """Propose a secondment (the clinician themself or a board of their home state)."""
@@ -155,7 +155,7 @@ class SecondmentItem(MethodView):
 
 @blp.route("/secondments/<id:secondment_id>/approval")
 class SecondmentApproval(MethodView):
-    @blp.arguments(ApprovalIn)
+    @blp.arguments(ApprovalIn())
     @blp.response(200, SecondmentOut)
     def post(self, data, secondment_id):
         """Approve (a board of the host state): every condition must hold for the whole period; a refusal (422)
@@ -169,7 +169,7 @@ class SecondmentApproval(MethodView):
 
 @blp.route("/secondments/<id:secondment_id>/cancellation")
 class SecondmentCancellation(MethodView):
-    @blp.arguments(CancellationIn)
+    @blp.arguments(CancellationIn())
     @blp.response(200, SecondmentOut)
     def post(self, data, secondment_id):
         """Cancel before it starts (the clinician, a board of the home state or of the host state)."""
@@ -187,7 +187,7 @@ class SecondmentCancellation(MethodView):
 
 @blp.route("/secondments/<id:secondment_id>/termination")
 class SecondmentTermination(MethodView):
-    @blp.arguments(TerminationIn)
+    @blp.arguments(TerminationIn())
     @blp.response(200, SecondmentOut)
     def post(self, data, secondment_id):
         """End an active or suspended secondment early (a board of the host or home state)."""

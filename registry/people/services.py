@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from registry.core import audit
 from registry.core.db import db
 from registry.core.errors import Conflict, Invalid, NotFound
+from registry.core.prepared import fetch_first
 from registry.core.schemas import ORG_CODE, STATE_CODE
 from registry.people import numbers
 from registry.people.models import Clinician, MemberState, Organisation, OrganisationKind, Profession, name_key
@@ -198,24 +199,27 @@ def get_clinician(registry_number: str) -> Clinician:
     return clinician
 
 
+_CLINICIAN_REF = (
+    sa.select(Clinician.__table__.c.id, Clinician.__table__.c.registry_number,
+              (Clinician.__table__.c.given_names + " " + Clinician.__table__.c.family_name).label("full_name"))
+    .where(Clinician.__table__.c.registry_number == sa.bindparam("number"))
+)
+_STATE_EXISTS = sa.select(MemberState.__table__.c.code).where(MemberState.__table__.c.code == sa.bindparam("code"))
+
+
 def clinician_ref(registry_number: str) -> sa.Row:
     """id, registry_number and full_name of a clinician, read without loading the ORM object (hot paths)."""
     canonical = numbers.normalise(registry_number)
     if canonical is None:
         raise NotFound(f"{registry_number!r} is not a valid registry number (wrong shape or check character)")
-    table = Clinician.__table__
-    row = db.session.execute(
-        sa.select(table.c.id, table.c.registry_number,
-                  (table.c.given_names + " " + table.c.family_name).label("full_name"))
-        .where(table.c.registry_number == canonical)
-    ).first()
+    row = fetch_first(_CLINICIAN_REF, {"number": canonical})
     if row is None:
         raise NotFound(f"no clinician {canonical}")
     return row
 
 
 def state_exists(code: str) -> bool:
-    return db.session.execute(sa.select(MemberState.code).where(MemberState.code == code)).first() is not None
+    return fetch_first(_STATE_EXISTS, {"code": code}) is not None
 
 
 def search_clinicians(

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from registry.core.auth import Account, Role, current_account, require_role
+from registry.core.auth import Account, Role, current_account, current_caller, require_role
 from registry.core.db import db
 from registry.core.errors import Forbidden, Invalid, NotFound
 from registry.licensing.services import find_licence
@@ -42,7 +42,7 @@ class Agreements(MethodView):
         """Recognition agreements between member states (public)."""
         return db.session.scalars(sa.select(Agreement).order_by(Agreement.code)).all()
 
-    @blp.arguments(AgreementIn)
+    @blp.arguments(AgreementIn())
     @blp.response(201, AgreementOut)
     def post(self, data):
         """Record an agreement (secretariat)."""
@@ -58,7 +58,7 @@ class AgreementItem(MethodView):
     def get(self, code):
         return services.get_agreement(code)
 
-    @blp.arguments(AgreementEndIn)
+    @blp.arguments(AgreementEndIn())
     @blp.response(200, AgreementOut)
     def patch(self, data, code):
         """Set the agreement's last day in force (secretariat)."""
@@ -102,7 +102,7 @@ def require_host_board(recognition: Recognition) -> Account:
 
 @blp.route("/recognitions")
 class Recognitions(MethodView):
-    @blp.arguments(RecognitionQuery, location="query")
+    @blp.arguments(RecognitionQuery(), location="query")
     @blp.response(200, RecognitionOut(many=True))
     def get(self, args):
         """A board sees applications into its state; a clinician their own; the secretariat all."""
@@ -126,7 +126,7 @@ class Recognitions(MethodView):
         page = db.session.scalars(stmt.offset((args["page"] - 1) * args["page_size"]).limit(args["page_size"]))
         return [_annotate(r, today) for r in page]
 
-    @blp.arguments(ApplicationIn)
+    @blp.arguments(ApplicationIn())
     @blp.response(201, RecognitionOut)
     def post(self, data):
         """Apply for recognition of a home licence in a host state (the clinician or the home board)."""
@@ -158,7 +158,7 @@ class RecognitionItem(MethodView):
 
 @blp.route("/recognitions/<id:recognition_id>/decision")
 class RecognitionDecision(MethodView):
-    @blp.arguments(DecisionIn)
+    @blp.arguments(DecisionIn())
     @blp.response(200, RecognitionOut)
     def post(self, data, recognition_id):
         """Grant (optionally with conditions) or refuse (reason required): a board of the host state."""
@@ -175,7 +175,7 @@ class RecognitionDecision(MethodView):
 
 @blp.route("/recognitions/<id:recognition_id>/withdrawal")
 class RecognitionWithdrawal(MethodView):
-    @blp.arguments(WithdrawalIn)
+    @blp.arguments(WithdrawalIn())
     @blp.response(200, RecognitionOut)
     def post(self, data, recognition_id):
         """Withdraw a pending application (the applicant)."""
@@ -190,7 +190,7 @@ class RecognitionWithdrawal(MethodView):
 
 @blp.route("/recognitions/<id:recognition_id>/measures")
 class RecognitionMeasures(MethodView):
-    @blp.arguments(MeasureIn)
+    @blp.arguments(MeasureIn())
     @blp.response(200, RecognitionOut)
     def post(self, data, recognition_id):
         """Suspend, reinstate or revoke a recognition on the host board's own account."""
@@ -205,11 +205,11 @@ class RecognitionMeasures(MethodView):
 
 @blp.route("/right-to-practise")
 class RightToPractise(MethodView):
-    @blp.arguments(PractiseQuery, location="query")
+    @blp.arguments(PractiseQuery(), location="query")
     @blp.response(200, PractiseOut)
     def get(self, args):
         """May this clinician practise this profession in this state on this date? Basis and unmet conditions."""
-        account = current_account()
+        account = current_caller()
         try:
             clinician = people.clinician_ref(args["clinician"])
         except NotFound as exc:

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from registry.core.db import db
+from registry.core.prepared import fetch_all
 from registry.licensing.models import Alert, Licence, LicenceEvent, LicenceStatus
 from registry.licensing.services import state_on
 from registry.people.models import Organisation
@@ -58,7 +58,7 @@ def _iso(day: date | None) -> str | None:
 def _licences(clinician_id: int) -> dict[int, SimpleNamespace]:
     """Every licence of the clinician with its events in order (one query)."""
     licences: dict[int, SimpleNamespace] = {}
-    for row in db.session.execute(_LICENCE_EVENTS, {"clinician_id": clinician_id}):
+    for row in fetch_all(_LICENCE_EVENTS, {"clinician_id": clinician_id}):
         licence = licences.get(row.id)
         if licence is None:
             licence = licences[row.id] = SimpleNamespace(id=row.id, number=row.number, board=row.board,
@@ -84,8 +84,8 @@ def right_to_practise(clinician: Any, state_code: str, profession_code: str, day
                                              f"{state.status.value} on {day.isoformat()}"))
 
     recognitions: dict[int, SimpleNamespace] = defaultdict(lambda: SimpleNamespace(events=[]))
-    rows = db.session.execute(_RECOGNITION_EVENTS, {"clinician_id": clinician.id, "state": state_code,
-                                                    "profession": profession_code})
+    rows = fetch_all(_RECOGNITION_EVENTS, {"clinician_id": clinician.id, "state": state_code,
+                                           "profession": profession_code})
     for row in rows:
         recognition = recognitions[row.id]
         recognition.__dict__.update(id=row.id, licence_id=row.licence_id, valid_until=row.valid_until,
@@ -115,7 +115,7 @@ def right_to_practise(clinician: Any, state_code: str, profession_code: str, day
         unmet.append(Unmet("licence_or_recognition",
                            f"no licence or recognition in {state_code} for profession {profession_code}"))
 
-    open_alerts = db.session.execute(_OPEN_ALERTS, {"clinician_id": clinician.id, "day": day}).all()
+    open_alerts = fetch_all(_OPEN_ALERTS, {"clinician_id": clinician.id, "day": day})
     for alert in open_alerts:
         unmet.append(Unmet("no_open_alert", f"alert {alert.id}: {alert.measure.value} by {alert.board} from "
                                             f"{alert.effective_from.isoformat()}"))

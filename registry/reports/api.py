@@ -105,7 +105,7 @@ def _figures(args: dict[str, Any], compute: Callable[[mobility.Filters], list[di
 
 @blp.route("/mobility/secondments")
 class Routes(MethodView):
-    @blp.arguments(MobilityArgs, location="query")
+    @blp.arguments(MobilityArgs(), location="query")
     @blp.response(200, RouteRow(many=True))
     def get(self, args):
         """Secondments by home → host state, profession and year of start."""
@@ -114,7 +114,7 @@ class Routes(MethodView):
 
 @blp.route("/mobility/flows")
 class Flows(MethodView):
-    @blp.arguments(MobilityArgs, location="query")
+    @blp.arguments(MobilityArgs(), location="query")
     @blp.response(200, FlowRow(many=True))
     def get(self, args):
         """Each member state's inflow, outflow and net flow of seconded clinicians."""
@@ -123,7 +123,7 @@ class Flows(MethodView):
 
 @blp.route("/mobility/programmes")
 class ProgrammeFill(MethodView):
-    @blp.arguments(FormatArgs, location="query")
+    @blp.arguments(FormatArgs(), location="query")
     @blp.response(200, FillRow(many=True))
     def get(self, args):
         """Each programme's places taken and fill rate, in all and per host state."""
@@ -133,7 +133,7 @@ class ProgrammeFill(MethodView):
 
 @blp.route("/mobility/demographics")
 class Demographics(MethodView):
-    @blp.arguments(MobilityArgs, location="query")
+    @blp.arguments(MobilityArgs(), location="query")
     @blp.response(200, SexAgeRow(many=True))
     def get(self, args):
         """Secondments by the clinician's sex and age band on the first day."""

@@ -11,12 +11,10 @@ from marshmallow import Schema, fields
 from certificates.schemas import CertificateOut
 from curricula.schemas import CompletionOut
 from registry.core import audit
-from registry.core.auth import current_account
-from registry.core.db import loaded_after_commit, start_writing
+from registry.core.auth import current_caller
 from registry.core.errors import Forbidden
 from registry.core.schemas import OnDateArgs
 from registry.licensing.schemas import AlertOut, LicenceOut
-from registry.mobility import services as mobility
 from registry.mobility.schemas import SecondmentOut
 from registry.people.api import can_read_full_record
 from registry.people.schemas import ClinicianOut
@@ -41,20 +39,14 @@ class StandingOut(Schema):
 
 @blp.route("/clinicians/<registry_number>/standing")
 class Standing(MethodView):
-    @blp.arguments(OnDateArgs, location="query")
+    @blp.arguments(OnDateArgs(), location="query")
     @blp.response(200, StandingOut)
     def get(self, args, registry_number):
         """Every licence with its status on a date (default today) and its history (boards, secretariat, self)."""
-        account = current_account()
+        account = current_caller()
         day = args.get("on") or date.today()
         document = read.standing(registry_number, day, date.today())
         if not can_read_full_record(account, document["clinician"]):
             raise Forbidden("you may not read this clinician's standing")
-        document["secondments"] = mobility.secondments_of(document["clinician"].id, day)
-        # The access log is the only write: end the read first (SQLite readers then never hold the write lock)
-        # and keep what was read, so the response is not read again.
-        with loaded_after_commit() as session:
-            start_writing()
-            audit.log_access(document["clinician"].id, "standing")
-            session.commit()
+        audit.log_access(document["clinician"].id, "standing")  # the only write; commits, keeps what was read
         return document

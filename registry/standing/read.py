@@ -17,10 +17,12 @@ import sqlalchemy as sa
 
 from certificates.models import Certificate, IssuerKey
 from curricula.models import Completion, Course
-from registry.core.db import db
 from registry.core.errors import NotFound
+from registry.core.prepared import fetch_all, fetch_first
 from registry.licensing.models import Alert, AlertRecipient, Licence, LicenceEvent
 from registry.licensing.services import state_on
+from registry.mobility.models import ExchangeProgramme, Secondment, SecondmentEvent
+from registry.mobility.services import status_on as secondment_status_on
 from registry.people import numbers
 from registry.people.models import Clinician, Organisation, Profession
 from registry.recognition.models import Agreement, Recognition, RecognitionEvent
@@ -33,13 +35,23 @@ _R, _RE, _AG = Recognition.__table__, RecognitionEvent.__table__, Agreement.__ta
 _A, _AR = Alert.__table__, AlertRecipient.__table__
 _CO, _COURSE = Completion.__table__, Course.__table__
 _CERT, _KEY = Certificate.__table__, IssuerKey.__table__
+_S, _SE, _PROG = Secondment.__table__, SecondmentEvent.__table__, ExchangeProgramme.__table__
 
 _HOME_BOARD = _ORG.alias("home_board")
 _HUB = _ORG.alias("hub")
 _ISSUER = _ORG.alias("issuer")
 _REPLACED = _CERT.alias("replaced")
 
-_CLINICIAN = sa.select(_C).where(_C.c.registry_number == sa.bindparam("number"))
+
+
+def _has(table: sa.Table) -> sa.Label:
+    return sa.exists().where(table.c.clinician_id == _C.c.id).label(f"has_{table.name}")
+
+
+# The clinician and, for each other section, whether it has any row: most clinicians hold a licence or two and
+# little else, so the sections' own queries run only where there is something to read (indexed probes).
+_SECTIONS = (_R, _A, _CO, _CERT, _S)
+_CLINICIAN = sa.select(_C, *(_has(t) for t in _SECTIONS)).where(_C.c.registry_number == sa.bindparam("number"))
 _LICENCES = (
     sa.select(_L.c.id, _L.c.number, _ORG.c.code.label("board_code"), _ORG.c.member_state_code,
               _L.c.profession_code, _P.c.title.label("profession_title"),
@@ -87,6 +99,18 @@ _CERTIFICATES = (
     .where(_CERT.c.clinician_id == sa.bindparam("clinician_id"))
     .order_by(_CERT.c.issued_at.desc(), _CERT.c.id.desc())
 )
+_SECONDMENTS = (
+    sa.select(_S, _L.c.number.label("licence_number"), _HOME_BOARD.c.code.label("home_board"),
+              _PROG.c.code.label("programme_code"), _SE.c.id.label("event_id"), _SE.c.action,
+              _SE.c.decided_on.label("event_decided_on"), _SE.c.effective_on, _SE.c.reason,
+              _SE.c.cause_licence_event_id, _SE.c.cause_recognition_event_id)
+    .join(_L, _L.c.id == _S.c.home_licence_id)
+    .join(_HOME_BOARD, _HOME_BOARD.c.id == _L.c.board_id)
+    .outerjoin(_PROG, _PROG.c.id == _S.c.programme_id)
+    .join(_SE, _SE.c.secondment_id == _S.c.id)
+    .where(_S.c.clinician_id == sa.bindparam("clinician_id"))
+    .order_by(_S.c.starts_on, _S.c.id, _SE.c.effective_on, _SE.c.id)
+)
 
 
 def clinician(registry_number: str) -> SimpleNamespace:
@@ -94,17 +118,19 @@ def clinician(registry_number: str) -> SimpleNamespace:
     canonical = numbers.normalise(registry_number)
     if canonical is None:
         raise NotFound(f"{registry_number!r} is not a valid registry number (wrong shape or check character)")
-    row = db.session.execute(_CLINICIAN, {"number": canonical}).first()
+    row = fetch_first(_CLINICIAN, {"number": canonical})
     if row is None:
         raise NotFound(f"no clinician {canonical}")
-    person = SimpleNamespace(**row._mapping)
+    values = dict(row._mapping)
+    person = SimpleNamespace(**{c.name: values[c.name] for c in _C.c})
+    person.sections = {t.name for t in _SECTIONS if values[f"has_{t.name}"]}
     person.full_name = f"{person.given_names} {person.family_name}"
     return person
 
 
 def licences(person: SimpleNamespace, day: date) -> list[SimpleNamespace]:
     found: dict[int, SimpleNamespace] = {}
-    for row in db.session.execute(_LICENCES, {"clinician_id": person.id}):
+    for row in fetch_all(_LICENCES, {"clinician_id": person.id}):
         licence = found.get(row.id)
         if licence is None:
             licence = found[row.id] = SimpleNamespace(
@@ -124,7 +150,7 @@ def licences(person: SimpleNamespace, day: date) -> list[SimpleNamespace]:
 
 def recognitions(person: SimpleNamespace, day: date, today: date) -> list[SimpleNamespace]:
     found: dict[int, SimpleNamespace] = {}
-    for row in db.session.execute(_RECOGNITIONS, {"clinician_id": person.id}):
+    for row in fetch_all(_RECOGNITIONS, {"clinician_id": person.id}):
         item = found.get(row.id)
         if item is None:
             item = found[row.id] = SimpleNamespace(
@@ -144,7 +170,7 @@ def recognitions(person: SimpleNamespace, day: date, today: date) -> list[Simple
 
 def alerts(person: SimpleNamespace) -> list[SimpleNamespace]:
     found: dict[int, SimpleNamespace] = {}
-    for row in db.session.execute(_ALERTS, {"clinician_id": person.id}):
+    for row in fetch_all(_ALERTS, {"clinician_id": person.id}):
         alert = found.get(row.id)
         if alert is None:
             alert = found[row.id] = SimpleNamespace(**{c.name: row._mapping[c.name] for c in _A.c}, clinician=person,
@@ -160,7 +186,7 @@ def open_on(alert: SimpleNamespace, day: date) -> bool:
 
 def completions(person: SimpleNamespace, day: date) -> list[SimpleNamespace]:
     result = []
-    for row in db.session.execute(_COMPLETIONS, {"clinician_id": person.id, "day": day}):
+    for row in fetch_all(_COMPLETIONS, {"clinician_id": person.id, "day": day}):
         values = {c.name: row._mapping[c.name] for c in _CO.c}
         course = SimpleNamespace(code=row.course_code, titles=row.titles, fallback_language=row.fallback_language)
         course.title_in = lambda language, course=course: Course.title_in(course, language)
@@ -173,7 +199,7 @@ def completions(person: SimpleNamespace, day: date) -> list[SimpleNamespace]:
 
 def certificates(person: SimpleNamespace) -> list[SimpleNamespace]:
     result = []
-    for row in db.session.execute(_CERTIFICATES, {"clinician_id": person.id}):
+    for row in fetch_all(_CERTIFICATES, {"clinician_id": person.id}):
         values = dict(row._mapping)
         certificate = SimpleNamespace(**values, issuer=SimpleNamespace(code=row.issuer_code),
                                       key=SimpleNamespace(kid=row.kid),
@@ -184,18 +210,41 @@ def certificates(person: SimpleNamespace) -> list[SimpleNamespace]:
     return result
 
 
+def secondments(person: SimpleNamespace, day: date) -> list[SimpleNamespace]:
+    """Every secondment of the clinician with its events and its status on `day` (as SecondmentOut reads it)."""
+    found: dict[int, SimpleNamespace] = {}
+    for row in fetch_all(_SECONDMENTS, {"clinician_id": person.id}):
+        item = found.get(row.id)
+        if item is None:
+            item = found[row.id] = SimpleNamespace(
+                **{c.name: row._mapping[c.name] for c in _S.c}, clinician=person,
+                home_licence=SimpleNamespace(id=row.home_licence_id, number=row.licence_number,
+                                             board=SimpleNamespace(code=row.home_board)),
+                programme=SimpleNamespace(code=row.programme_code) if row.programme_code else None, events=[])
+        item.events.append(SimpleNamespace(id=row.event_id, action=row.action, decided_on=row.event_decided_on,
+                                           effective_on=row.effective_on, reason=row.reason,
+                                           cause_licence_event_id=row.cause_licence_event_id,
+                                           cause_recognition_event_id=row.cause_recognition_event_id))
+    for item in found.values():
+        status = secondment_status_on(item, day, item.events)
+        item.status_on_day = status.value if status else None
+    return list(found.values())
+
+
 def standing(registry_number: str, day: date, today: date) -> dict[str, Any]:
     """Everything a board needs on `day`, in the shape of StandingOut."""
     person = clinician(registry_number)
-    alert_rows = alerts(person)
+    has = person.sections.__contains__
+    alert_rows = alerts(person) if has(_A.name) else []
     return {
         "clinician": person,
         "on": day,
         "licences": licences(person, day),
-        "recognitions": recognitions(person, day, today),
+        "recognitions": recognitions(person, day, today) if has(_R.name) else [],
         "alerts": alert_rows,
         "open_alerts": [a.id for a in alert_rows if open_on(a, day)],
-        "completions": completions(person, day),
-        "certificates": certificates(person),
+        "completions": completions(person, day) if has(_CO.name) else [],
+        "certificates": certificates(person) if has(_CERT.name) else [],
+        "secondments": secondments(person, day) if has(_S.name) else [],
     }
 

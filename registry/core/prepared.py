@@ -1,0 +1,202 @@
+"""Prepared reads: a Core SELECT compiled once per dialect and run straight on a DBAPI connection.
+
+SQLAlchemy's execution path costs about 0.1 ms of CPU per statement (execution context, events, result
+metadata) and a session's life about 0.2 ms more; the statement itself, on an index, costs a few
+microseconds. The busiest reads (standing, right to practise, verification) run three to six statements
+per request, so that overhead was most of their cost. `fetch_all` and `fetch_first` keep everything
+SQLAlchemy decides (the SQL, its parameter style, the bind and result processors of each column's type)
+and skip only the per-call machinery:
+
+- the SQL is compiled by SQLAlchemy for the dialect, once per statement;
+- parameters pass through their types' bind processors, results through the columns' result processors
+  (dates, UTC instants, enums, JSON come back as `session.execute` returns them);
+- where the session has a transaction (any request that writes, the CLI, the services' own callers),
+  the statement runs in it, on its connection, seeing its uncommitted changes;
+- a read-only request without one reads through one pooled connection of its own, in one transaction
+  (one snapshot for all its reads), given back when the request ends.
+
+`commit_log_row` is the matching write: the one row a read-only request records (who read a record,
+who verified a certificate), committed without a second transaction.
+
+Only plain SELECTs with named bind parameters belong here (no expanding IN lists, no ORM entities).
+tests/core/test_prepared.py checks the rows against `session.execute` on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, g, has_request_context
+
+from registry.core.db import db, loaded_after_commit, writes_expected
+
+Processor = Callable[[Any], Any] | None
+
+
+class _Compiled:
+    __slots__ = ("sql", "names", "positional", "bind", "defaults", "columns", "dialect", "result", "row")
+
+    def __init__(self, statement: Any, dialect: Any, column_keys: list[str] | None = None):
+        compiled = statement.compile(dialect=dialect, column_keys=column_keys)
+        self.sql = str(compiled)
+        self.positional = bool(compiled.positional)
+        self.names: list[str] = list(compiled.positiontup or []) if self.positional else list(compiled.binds)
+        # Literals in the statement (a ' ' in a concatenation, a 1 in substr) are bound parameters with values.
+        self.defaults = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
+        self.bind: dict[str, Processor] = {
+            name: compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in set(self.names)
+        }
+        self.dialect = dialect
+        selected = statement.selected_columns if isinstance(statement, sa.Select) else None
+        self.columns = list(selected) if selected is not None else []
+        self.result: list[Processor] | None = None  # needs the driver's type codes: set at the first run
+        keys = list(selected.keys()) if selected is not None else []
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"prepared statements need distinct column names, got {keys}")
+        self.row = type("Row", (namedtuple("RowBase", keys),), {"__slots__": (), "_mapping": property(_mapping)})
+
+    def parameters(self, params: Mapping[str, Any]) -> Any:
+        def value(name: str) -> Any:
+            given = params[name] if name in params else self.defaults[name]
+            process = self.bind[name]
+            return process(given) if process is not None else given
+
+        if self.positional:
+            return [value(name) for name in self.names]
+        return {name: value(name) for name in self.names}
+
+    def processors(self, description: Any) -> list[Processor]:
+        """Each column's result processor, given the driver's type code (PostgreSQL numerics need it)."""
+        if self.result is None:
+            self.result = [column.type.dialect_impl(self.dialect).result_processor(self.dialect, described[1])
+                           for column, described in zip(self.columns, description, strict=True)]
+        return self.result
+
+    def build(self, processors: list[Processor], raw: tuple[Any, ...]) -> Any:
+        return self.row._make([process(v) if process is not None else v
+                               for process, v in zip(processors, raw, strict=True)])
+
+
+def _mapping(row: Any) -> dict[str, Any]:
+    """Column name to value, as SQLAlchemy's `Row._mapping` reads."""
+    return row._asdict()
+
+
+_CACHE: dict[tuple[Any, ...], tuple[Any, _Compiled]] = {}
+
+
+def _compiled(statement: Any, dialect: Any, column_keys: tuple[str, ...] | None = None) -> _Compiled:
+    key = (id(statement), dialect.name, column_keys)
+    entry = _CACHE.get(key)
+    if entry is None or entry[0] is not statement:  # the statement is kept, so its id is never reused
+        entry = _CACHE[key] = (statement, _Compiled(statement, dialect, list(column_keys) if column_keys else None))
+    return entry[1]
+
+
+# --- the connection a statement runs on ------------------------------------------------------------------------
+
+_READ = "_prepared_read_connection"
+
+
+def _own_read_connection() -> bool:
+    """Whether this statement reads through the request's own connection (a read-only request whose session
+    has not begun a transaction), rather than the session's."""
+    if not has_request_context() or writes_expected():
+        return False
+    # Asked without creating a session: most read-only requests never need one.
+    return not (db.session.registry.has() and db.session().in_transaction())
+
+
+def _connection() -> tuple[Any, Any]:
+    """(DBAPI connection, dialect) for the next statement."""
+    if has_request_context() and (_READ in g or _own_read_connection()):
+        pooled = g.get(_READ)
+        if pooled is None:
+            pooled = db.engine.raw_connection()
+            if db.engine.dialect.name == "sqlite":  # the driver opens no transaction itself (see core.db)
+                pooled.driver_connection.execute("BEGIN")
+            setattr(g, _READ, pooled)
+        return pooled.driver_connection, db.engine.dialect
+    connection = db.session.connection()  # begins the session's transaction if it has not begun
+    return connection.connection.driver_connection, connection.dialect
+
+
+def release_read_connection(_error: BaseException | None = None) -> None:
+    """End the request's read transaction and give its connection back to the pool (request teardown)."""
+    pooled = g.pop(_READ, None) if has_request_context() else None
+    if pooled is not None:
+        try:
+            pooled.rollback()
+        finally:
+            pooled.close()
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_request(release_read_connection)
+
+
+def _run(statement: sa.Select, params: Mapping[str, Any]) -> tuple[_Compiled, Any]:
+    raw, dialect = _connection()
+    compiled = _compiled(statement, dialect)
+    cursor = raw.cursor()
+    cursor.execute(compiled.sql, compiled.parameters(params))
+    return compiled, cursor
+
+
+def fetch_all(statement: sa.Select, params: Mapping[str, Any] | None = None) -> list[Any]:
+    """Every row of a prepared SELECT, as named tuples."""
+    compiled, cursor = _run(statement, params or {})
+    try:
+        processors = compiled.processors(cursor.description)
+        return [compiled.build(processors, raw) for raw in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+def fetch_first(statement: sa.Select, params: Mapping[str, Any] | None = None) -> Any:
+    """The first row of a prepared SELECT, or None."""
+    compiled, cursor = _run(statement, params or {})
+    try:
+        raw = cursor.fetchone()
+        return compiled.build(compiled.processors(cursor.description), raw) if raw is not None else None
+    finally:
+        cursor.close()
+
+
+# --- the one write of a read-only request -------------------------------------------------------------------
+
+
+_INSERTS: dict[sa.Table, Any] = {}
+
+
+def commit_log_row(table: sa.Table, values: dict[str, Any]) -> None:
+    """Append one row to a log table (reads logged, verifications) and commit it, keeping what was read.
+
+    In a request that writes (or outside requests) the row joins the session's transaction, which commits.
+    A read-only request adds it through its own read connection: on SQLite the read transaction ends first
+    (its snapshot may be older than the latest write, so it cannot become a writer) and the row goes in as
+    one autocommit statement, for which SQLite takes the write lock and waits up to busy_timeout like any
+    writer; on PostgreSQL it joins the read transaction, which commits.
+    """
+    session = db.session()
+    if not (has_request_context() and (_READ in g or _own_read_connection())):
+        session.execute(table.insert(), values)
+        with loaded_after_commit():
+            session.commit()
+        return
+    raw, dialect = _connection()
+    insert = _INSERTS.get(table)
+    if insert is None:
+        insert = _INSERTS[table] = table.insert()
+    compiled = _compiled(insert, dialect, tuple(values))
+    if dialect.name == "sqlite":
+        if raw.in_transaction:
+            raw.execute("COMMIT")
+        raw.execute(compiled.sql, compiled.parameters(values))
+    else:
+        with raw.cursor() as cursor:
+            cursor.execute(compiled.sql, compiled.parameters(values))
+        raw.commit()

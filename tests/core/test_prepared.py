@@ -1,0 +1,121 @@
+"""Prepared reads return exactly what SQLAlchemy returns, and read-only requests log through their own connection."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from certificates import services as certificate_services
+from registry.core.audit import AccessLog
+from registry.core.auth import Account
+from registry.core.db import db
+from registry.core.prepared import fetch_all, fetch_first
+from registry.people import services as people_services
+from registry.people.models import Clinician
+from registry.recognition import practise
+from registry.standing import read
+
+HOT_STATEMENTS = {
+    "standing clinician": read._CLINICIAN,
+    "standing licences": read._LICENCES,
+    "standing recognitions": read._RECOGNITIONS,
+    "standing alerts": read._ALERTS,
+    "standing completions": read._COMPLETIONS,
+    "standing certificates": read._CERTIFICATES,
+    "standing secondments": read._SECONDMENTS,
+    "practise licences": practise._LICENCE_EVENTS,
+    "practise recognitions": practise._RECOGNITION_EVENTS,
+    "practise alerts": practise._OPEN_ALERTS,
+    "clinician ref": people_services._CLINICIAN_REF,
+    "trust fields": certificate_services._TRUST_FIELDS,
+    "certificate ref": certificate_services._CERTIFICATE_REF,
+}
+
+
+@pytest.fixture
+def demo(app):
+    """The demo data (every kind of record: recognitions, alerts, completions, certificates, secondments)."""
+    from registry.demo import load_demo
+
+    with app.app_context():
+        assert load_demo(clinicians_per_state=9)  # 9 gives licences suspended, restricted, reinstated
+        db.session.commit()
+    yield app
+
+
+def _params_for(number: str, clinician_id: int, credential_id: str | None) -> list[dict]:
+    today = date.today()
+    return [
+        {"number": number, "clinician_id": clinician_id, "day": day, "state": state, "profession": profession,
+         "credential_id": credential_id or "urn:uuid:none"}
+        for day in (today, today - timedelta(days=400), today + timedelta(days=200))
+        for state, profession in (("PT", "2221"), ("IE", "2221"), ("FR", "2222"))
+    ]
+
+
+def test_every_hot_statement_matches_sqlalchemy_on_every_clinician(demo):
+    """Each prepared statement gives the same rows, values and types as session.execute (the processors run)."""
+    compared = {name: 0 for name in HOT_STATEMENTS}
+    with demo.app_context():
+        clinicians = db.session.execute(sa.select(Clinician.id, Clinician.registry_number)).all()
+        credentials = dict(db.session.execute(sa.text("SELECT clinician_id, credential_id FROM certificates")).all())
+        assert len(clinicians) >= 12 and credentials, "the demo should hold clinicians and certificates"
+        binds = {name: set(statement.compile().binds) for name, statement in HOT_STATEMENTS.items()}
+        for clinician_id, number in clinicians:
+            for params in _params_for(number, clinician_id, credentials.get(clinician_id)):
+                for name, statement in HOT_STATEMENTS.items():
+                    needed = {k: v for k, v in params.items() if k in binds[name]}
+                    expected = [tuple(row) for row in db.session.execute(statement, needed)]
+                    got = fetch_all(statement, needed)
+                    assert [tuple(row) for row in got] == expected, name
+                    assert [type(v) for row in got for v in row] == [type(v) for row in expected for v in row], name
+                    if expected:
+                        assert got[0]._mapping == dict(db.session.execute(statement, needed).first()._mapping)
+                        compared[name] += len(expected)
+                    first = fetch_first(statement, needed)
+                    assert (tuple(first) if first else None) == (expected[0] if expected else None)
+    # Every statement was compared on real rows, not only on empty results.
+    assert all(compared.values()), {name: n for name, n in compared.items() if not n}
+
+
+def test_a_standing_read_logs_one_row_and_gives_its_connection_back(app, world):
+    officer = world.accounts["board_ie"]
+    number, clinician_id = world.clinician.registry_number, world.clinician.id
+    with app.app_context():
+        pool = db.engine.pool
+    before = pool.checkedout()
+    for _ in range(3):
+        r = app.test_client().get(f"/api/v1/clinicians/{number}/standing", headers=world.h("board_ie"))
+        assert r.status_code == 200, r.get_data(as_text=True)
+        assert r.json["clinician"]["registry_number"] == number
+    with app.app_context():
+        rows = db.session.execute(sa.select(AccessLog.actor_id, AccessLog.organisation_id, AccessLog.what)
+                                  .where(AccessLog.clinician_id == clinician_id)).all()
+        organisation_id = db.session.get(Account, officer.id).organisation_id
+        assert rows == [(officer.id, organisation_id, "standing")] * 3
+    assert pool.checkedout() == before
+
+
+def test_a_refused_read_writes_no_log_row(app, world):
+    """A clinician asking for another clinician's standing gets 403 and no access is recorded."""
+    r = app.test_client().get(f"/api/v1/clinicians/{world.clinician.registry_number}/standing",
+                              headers=world.h("other_clinician"))
+    assert r.status_code == 403
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AccessLog)) == 0
+
+
+def test_a_write_after_reads_in_one_request_sees_the_new_row(app, world):
+    """A request that writes reads through its session, so a prepared read sees what it has just flushed."""
+    with app.test_request_context("/", method="POST"):
+        from registry.core.db import expect_writes
+
+        expect_writes(True)
+        clinician = db.session.get(Clinician, world.clinician.id)
+        clinician.family_name = "Renamed"
+        db.session.flush()
+        row = fetch_first(people_services._CLINICIAN_REF, {"number": world.clinician.registry_number})
+        assert row.full_name.endswith("Renamed")
+        db.session.rollback()
