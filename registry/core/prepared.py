@@ -112,22 +112,26 @@ def _own_read_connection() -> bool:
 
 def _connection() -> tuple[Any, Any]:
     """(DBAPI connection, dialect) for the next statement."""
-    if has_request_context() and (_READ in g or _own_read_connection()):
-        pooled = g.get(_READ)
-        if pooled is None:
-            pooled = db.engine.raw_connection()
-            if db.engine.dialect.name == "sqlite":  # the driver opens no transaction itself (see core.db)
+    if has_request_context():
+        found = g.get(_READ)  # (pooled connection, its DBAPI connection, dialect)
+        if found is not None:
+            return found[1], found[2]
+        if _own_read_connection():
+            engine = db.engine
+            pooled = engine.raw_connection()
+            if engine.dialect.name == "sqlite":  # the driver opens no transaction itself (see core.db)
                 pooled.driver_connection.execute("BEGIN")
-            setattr(g, _READ, pooled)
-        return pooled.driver_connection, db.engine.dialect
+            setattr(g, _READ, (pooled, pooled.driver_connection, engine.dialect))
+            return pooled.driver_connection, engine.dialect
     connection = db.session.connection()  # begins the session's transaction if it has not begun
     return connection.connection.driver_connection, connection.dialect
 
 
 def release_read_connection(_error: BaseException | None = None) -> None:
     """End the request's read transaction and give its connection back to the pool (request teardown)."""
-    pooled = g.pop(_READ, None) if has_request_context() else None
-    if pooled is not None:
+    found = g.pop(_READ, None) if has_request_context() else None
+    if found is not None:
+        pooled = found[0]
         try:
             pooled.rollback()
         finally:
@@ -152,6 +156,16 @@ def fetch_all(statement: sa.Select, params: Mapping[str, Any] | None = None) -> 
     try:
         processors = compiled.processors(cursor.description)
         return [compiled.build(processors, raw) for raw in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+def fetch_raw(statement: sa.Select, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    """Every row as the driver returns it, without result processing: for comparing, not for reading (a cache
+    key made of the rows changes whenever any value does)."""
+    _compiled_statement, cursor = _run(statement, params or {})
+    try:
+        return cursor.fetchall()
     finally:
         cursor.close()
 
