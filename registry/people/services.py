@@ -67,8 +67,16 @@ def update_state(state: MemberState, **changes: Any) -> MemberState:
     return state
 
 
+def _known_state(code: str, field: str) -> None:
+    """A state named in a request body must exist: an unknown one is invalid input (422), not a missing resource."""
+    try:
+        get_state(code)
+    except NotFound as exc:
+        raise Invalid(exc.detail, errors={field: [exc.detail]}) from exc
+
+
 def create_organisation(**data: Any) -> Organisation:
-    get_state(data["member_state_code"])
+    _known_state(data["member_state_code"], "member_state_code")
     if db.session.scalar(sa.select(Organisation).where(Organisation.code == data["code"])) is not None:
         raise Conflict(f"organisation {data['code']} exists already")
     org = Organisation(**data)
@@ -135,7 +143,7 @@ def find_duplicates(family_name: str, given_names: str, date_of_birth: date, hom
 
 def create_clinician(*, not_duplicate_of: list[str] | None = None, today: date, **data: Any) -> Clinician:
     """Register a clinician; a match on name, date of birth and home state is a conflict unless acknowledged."""
-    get_state(data["home_state_code"])
+    _known_state(data["home_state_code"], "home_state_code")
     if data["date_of_birth"] >= today:
         raise Invalid("the date of birth must be in the past", errors={"date_of_birth": ["is not in the past"]})
     matches = find_duplicates(data["family_name"], data["given_names"], data["date_of_birth"],

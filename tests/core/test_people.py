@@ -86,3 +86,17 @@ def test_standing_on_a_date_for_the_clinician_and_boards(client, world):
     assert licence["state"]["status"] == "suspended"
     assert [e["action"] for e in licence["events"]] == ["issue", "suspend"]
     assert client.get(f"/api/v1/clinicians/{number}/standing", headers=world.h("other_clinician")).status_code == 403
+
+
+def test_an_unknown_member_state_in_a_new_organisation_is_invalid_input(client, world, app):
+    """422 naming the field (the body is wrong, no resource is missing), and nothing is written."""
+    from tests.conftest import count
+
+    before = count(app, "organisations")
+    r = client.post("/api/v1/organisations", headers=world.h("secretariat"),
+                    json={"code": "ZZ-BOARD", "name": "Nowhere board", "kind": "licensing_board",
+                          "member_state_code": "ZZ", "language": "en"})
+    assert r.status_code == 422, r.get_data(as_text=True)
+    body = problem(r)
+    assert "no member state ZZ" in body["detail"] and "member_state_code" in body["errors"]
+    assert count(app, "organisations") == before
