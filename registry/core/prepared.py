@@ -31,7 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, g, has_request_context
 
-from registry.core.db import db, loaded_after_commit, writes_expected
+from registry.core.db import db, loaded_after_commit, start_writing, writes_expected
 
 Processor = Callable[[Any], Any] | None
 
@@ -197,8 +197,10 @@ def commit_log_row(table: sa.Table, values: dict[str, Any]) -> None:
     """
     session = db.session()
     if not (has_request_context() and (_READ in g or _own_read_connection())):
-        session.execute(table.insert(), values)
         with loaded_after_commit():
+            if not writes_expected():
+                start_writing()  # a read-only request that read through its session: its reads end first
+            session.execute(table.insert(), values)
             session.commit()
         return
     raw, dialect = _connection()

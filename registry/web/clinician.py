@@ -13,7 +13,7 @@ from certificates.api import can_read_certificate
 from certificates.schemas import VerificationLogOut
 from registry.core import audit
 from registry.core.auth import Account, Role, current_account, require_role
-from registry.core.db import db, loaded_after_commit, start_writing
+from registry.core.db import db
 from registry.core.errors import Forbidden
 from registry.mobility import services as mobility
 from registry.people.api import can_read_full_record
@@ -29,10 +29,7 @@ def standing_document(account: Account, registry_number: str, day: date, what: s
     if not can_read_full_record(account, document["clinician"]):
         raise Forbidden("you may not read this clinician's standing")
     document["secondments"] = mobility.secondments_of(document["clinician"].id, day)
-    with loaded_after_commit() as session:
-        start_writing()
-        audit.log_access(document["clinician"].id, what)
-        session.commit()
+    audit.log_access(document["clinician"].id, what)  # commits, keeping what was read
     return document
 
 
