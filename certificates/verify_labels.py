@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import request
 
 LANGUAGES = {"en": "English", "fr": "Français", "pt": "Português"}
@@ -35,6 +37,18 @@ LABELS: dict[str, dict[str, str]] = {
         "too_many": "Too many verifications from this address; retry in a minute.",
         "language": "Language",
         "home": "Home",
+        "checked_at": "Checked at",
+        "utc": "UTC",
+        "mark_passed": "passed",
+        "mark_failed": "failed",
+        "mark_skipped": "not checked",
+        "step_format": "Format",
+        "step_issuer": "Issuer trusted",
+        "step_key": "Key valid at issuance",
+        "step_signature": "Signature",
+        "step_claims": "Claims",
+        "step_dates": "Dates",
+        "step_status": "Not revoked or suspended",
     },
     "fr": {
         "title": "Vérifier un certificat",
@@ -64,6 +78,18 @@ LABELS: dict[str, dict[str, str]] = {
         "too_many": "Trop de vérifications depuis cette adresse ; réessayez dans une minute.",
         "language": "Langue",
         "home": "Accueil",
+        "checked_at": "Vérifié le",
+        "utc": "UTC",
+        "mark_passed": "réussi",
+        "mark_failed": "échoué",
+        "mark_skipped": "non vérifié",
+        "step_format": "Format",
+        "step_issuer": "Émetteur de confiance",
+        "step_key": "Clé valide à l'émission",
+        "step_signature": "Signature",
+        "step_claims": "Contenu",
+        "step_dates": "Dates",
+        "step_status": "Ni révoqué ni suspendu",
     },
     "pt": {
         "title": "Verificar um certificado",
@@ -93,6 +119,18 @@ LABELS: dict[str, dict[str, str]] = {
         "too_many": "Demasiadas verificações a partir deste endereço; tente novamente dentro de um minuto.",
         "language": "Idioma",
         "home": "Início",
+        "checked_at": "Verificado em",
+        "utc": "UTC",
+        "mark_passed": "aprovado",
+        "mark_failed": "reprovado",
+        "mark_skipped": "não verificado",
+        "step_format": "Formato",
+        "step_issuer": "Emissor de confiança",
+        "step_key": "Chave válida na emissão",
+        "step_signature": "Assinatura",
+        "step_claims": "Conteúdo",
+        "step_dates": "Datas",
+        "step_status": "Nem revogado nem suspenso",
     },
 }
 
@@ -105,7 +143,13 @@ def page_language() -> str:
     return request.accept_languages.best_match(list(LABELS), default="en") or "en"
 
 
+def checked_at(now: datetime | None = None) -> dict[str, str]:
+    """When the check ran, in UTC: for a <time datetime> attribute and as shown (the same in every language)."""
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    return {"iso": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "shown": now.strftime("%Y-%m-%d %H:%M:%S")}
+
+
 def page_context() -> dict:
-    """The language, its labels, and the languages to switch to."""
+    """The language, its labels, the languages to switch to, and the time of this check (UTC)."""
     lang = page_language()
-    return {"lang": lang, "t": LABELS[lang], "languages": LANGUAGES}
+    return {"lang": lang, "t": LABELS[lang], "languages": LANGUAGES, "checked_at": checked_at()}
