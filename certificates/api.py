@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import abort, current_app, jsonify, request
 from flask.views import MethodView
@@ -54,6 +54,10 @@ from registry.people.models import Clinician
 from registry.recognition import services as recognition_services
 from registry.recognition.api import require_host_board
 from registry.recognition.practise import right_to_practise
+
+if TYPE_CHECKING:
+    from registry.licensing.models import Licence
+    from registry.recognition.models import Recognition
 
 blp = Blueprint("certificates", __name__, url_prefix="/api/v1",
                 description="Certificates: issuing, downloading, status, verification, keys and trust list")
@@ -172,11 +176,28 @@ class RecognitionCertificate(MethodView):
     def post(self, recognition_id):
         """Issue the certificate of a granted recognition (a board of the host state); 409 if already issued."""
         recognition = recognition_services.get_recognition(recognition_id)
-        account = require_host_board(recognition)
-        draft = services.recognition_draft(recognition, account.organisation, date.today())
-        certificate = services.issue(draft, actor=account)
+        certificate = issue_recognition_certificate(recognition, require_host_board(recognition))
         db.session.commit()
         return certificate
+
+
+def issue_recognition_certificate(recognition: Recognition, account: Account) -> Certificate:
+    """The certificate of a granted recognition, issued by `account`'s board (checked by require_host_board)."""
+    draft = services.recognition_draft(recognition, account.organisation, date.today())
+    return services.issue(draft, actor=account)
+
+
+def require_certifying_board(licence: Licence) -> Account:
+    """Only officers of the board that issued a licence certify its good standing."""
+    account = require_role(Role.BOARD_OFFICER)
+    if account.organisation_id != licence.board_id:
+        raise Forbidden(f"only {licence.board.code} certifies the standing of its licences")
+    return account
+
+
+def issue_good_standing_certificate(licence: Licence, on: date | None, account: Account) -> Certificate:
+    """A good-standing certificate of the licence on `on` (default today), valid three months."""
+    return services.issue(services.good_standing_draft(licence, on or date.today()), actor=account)
 
 
 @blp.route("/licences/<id:licence_id>/good-standing-certificate")
@@ -186,11 +207,7 @@ class GoodStandingCertificate(MethodView):
     def post(self, data, licence_id):
         """Certify that a licence is active and unrestricted on a date, for three months (the issuing board)."""
         licence = find_licence(licence_id)
-        account = require_role(Role.BOARD_OFFICER)
-        if account.organisation_id != licence.board_id:
-            raise Forbidden(f"only {licence.board.code} certifies the standing of its licences")
-        certificate = services.issue(services.good_standing_draft(licence, data["on"] or date.today()),
-                                     actor=account)
+        certificate = issue_good_standing_certificate(licence, data["on"], require_certifying_board(licence))
         db.session.commit()
         return certificate
 
@@ -245,17 +262,21 @@ class CertificateStatus(MethodView):
     def post(self, data, certificate_id):
         """Revoke (permanent, reason required), suspend or unsuspend (the issuing organisation's officers)."""
         certificate = services.get_certificate(certificate_id)
-        account = require_issuer(certificate)
-        if data["action"] == "revoke":
-            if not data["reason"]:
-                raise Invalid("a revocation needs a reason", errors={"reason": ["is required to revoke"]})
-            services.revoke(certificate, reason=data["reason"], actor=account)
-        elif data["action"] == "suspend":
-            services.suspend(certificate, reason=data["reason"], actor=account)
-        else:
-            services.unsuspend(certificate, reason=data["reason"], actor=account)
+        change_status(certificate, data, require_issuer(certificate))
         db.session.commit()
         return certificate
+
+
+def change_status(certificate: Certificate, data: dict[str, Any], account: Account) -> Certificate:
+    """Revoke (a reason is required), suspend or unsuspend, as loaded by StatusChangeIn; the caller has checked
+    require_issuer. Also used by the pages."""
+    if data["action"] == "revoke":
+        if not data["reason"]:
+            raise Invalid("a revocation needs a reason", errors={"reason": ["is required to revoke"]})
+        return services.revoke(certificate, reason=data["reason"], actor=account)
+    if data["action"] == "suspend":
+        return services.suspend(certificate, reason=data["reason"], actor=account)
+    return services.unsuspend(certificate, reason=data["reason"], actor=account)
 
 
 @blp.route("/certificates/<id:certificate_id>/reissue")

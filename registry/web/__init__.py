@@ -13,7 +13,15 @@ from registry.web.base import blp, install
 
 def init_app(app: Flask) -> None:
     """Register the pages, the session hook and the hooks the verification page uses."""
-    from registry.web import board, clinician, clinician_forms, hub, pages, secretariat  # noqa: F401  (routes)
+    from registry.web import (  # noqa: F401  (routes)
+        board,
+        certificate_forms,
+        clinician,
+        clinician_forms,
+        hub,
+        pages,
+        secretariat,
+    )
 
     app.register_blueprint(blp)
     install(app)

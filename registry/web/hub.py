@@ -25,6 +25,7 @@ from registry.core.db import db
 from registry.core.errors import Conflict, Invalid, NotFound, RegistryError
 from registry.people.models import Organisation
 from registry.web.base import blp, form_errors, load_form, render, today
+from registry.web.certificate_forms import certificates_of_completions, cohort_certificates
 
 COMPLETION_FIELDS = ("reference", "clinician", "course", "offering", "completed_on", "outcome", "score", "credits")
 OFFERING_FIELDS = ("course", "starts_on", "ends_on", "language", "place", "capacity")
@@ -52,6 +53,7 @@ def _hub_page(account: Account, hub: Organisation, status: int = 200, **extra: A
     context: dict[str, Any] = {
         "hub": hub, "accredited": accredited, "offerings": offerings, "day": day,
         "recent": [(c, c.status_on(day)) for c in recent], "total": total,
+        "recent_certificates": certificates_of_completions([c.id for c in recent]),
         "course_options": [(item["course"].code, f"{item['course'].code} · {item['course'].title_in(hub.language)}")
                            for item in accredited],
         "offering_options": [(o.id, f"{o.id}: {o.course.code}, {o.starts_on.isoformat()}") for o, _, _ in offerings],
@@ -249,6 +251,7 @@ def _cohort_page(offering: Offering, status: int = 200, **extra: Any):
         "statuses": {c.id: c.status_on(day) for c in results.values()},
         "others": [c for c in results.values() if c.clinician_id not in enrolled_ids],  # recorded, not enrolled
         "progress": certificate_progress(offering), "seats_left": max(offering.capacity - len(enrolments), 0),
+        "issued": cohort_certificates(offering.id),
         "enrol_form": {}, "enrol_errors": {}, "enrol_general": [],
         "results_form": {"completed_on": default_day.isoformat()}, "results_errors": {}, "results_general": [],
     }
