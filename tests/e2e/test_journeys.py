@@ -75,11 +75,19 @@ def test_a_clinician_downloads_a_certificate_that_verifies_and_shows_revoked_onc
     expect(public.locator("table").first).to_contain_text("IE-2221-0001")
     site.shoot(public, "verify-valid")
 
-    # The board revokes the certificate (no page offers that yet: through the API, as its own system would).
-    certificate_id = int(re.search(r"/certificates/(\d+)/pdf", download_link.get_attribute("href"))[1])
-    revoked = board.post(f"/api/v1/certificates/{certificate_id}/status",
-                         data={"action": "revoke", "reason": "issued in error"}, headers=auth)
-    assert revoked.status == 200, revoked.text()
+    # The board's officer revokes it from the clinician's standing page: a reason, then a confirmation.
+    officer = site.page(email("board_ie"))
+    officer.goto(f"/clinicians/{compact.clinician.registry_number}")
+    held = officer.locator("section[aria-labelledby=h-certificates] tbody tr")
+    held.get_by_role("link", name=re.compile("^Revoke")).click()
+    expect(officer.get_by_role("heading", name=f"Certificate {code}")).to_be_visible()
+    officer.get_by_label("Reason").fill("issued in error")
+    officer.get_by_role("button", name="Continue").click()
+    expect(officer.get_by_text("A revocation is permanent.")).to_be_visible()
+    site.shoot(officer, "certificate-revoke-confirm")
+    officer.get_by_role("button", name="Confirm: revoke for good").click()
+    expect(officer.get_by_role("status")).to_contain_text(f"Certificate {code} (Siobhán Byrne) revoked.")
+    expect(held.locator(".status")).to_have_text("revoked")
 
     public.goto(link)
     shows(public, "REVOKED")
@@ -185,7 +193,7 @@ def test_a_board_suspends_a_licence_and_sees_the_alert_and_the_suspended_recogni
     recognitions = board.locator("section[aria-labelledby=h-recognitions] tbody tr")
     expect(recognitions.locator(".status")).to_have_text("granted")
 
-    licences.get_by_role("link", name=re.compile("licence IE-2221-0001")).click()
+    licences.get_by_role("link", name=re.compile("^Decide on licence IE-2221-0001")).click()
     expect(board.get_by_role("heading", level=1)).to_have_text("Decision on licence IE-2221-0001")
     board.get_by_label("Decision").select_option("suspend")
     board.get_by_role("button", name="Continue").click()
