@@ -71,7 +71,7 @@ def _state_of(account: Account) -> str | None:
     return account.organisation.member_state_code if account.organisation else None
 
 
-def _require_board_of(state_code: str, what: str) -> Account:
+def require_board_of_state(state_code: str, what: str) -> Account:
     account = require_role(Role.BOARD_OFFICER)
     if _state_of(account) != state_code:
         raise Forbidden(f"only a licensing board of {state_code} may {what}")
@@ -85,7 +85,7 @@ def _readable(secondment_id: int) -> Secondment:
     return secondment
 
 
-def _today_or(day: date | None, field: str) -> date:
+def decision_day_or_today(day: date | None, field: str) -> date:
     today = date.today()
     if day is not None and day > today:
         raise Invalid("a decision cannot be dated in the future", errors={field: ["is in the future"]})
@@ -161,8 +161,8 @@ class SecondmentApproval(MethodView):
         """Approve (a board of the host state): every condition must hold for the whole period; a refusal (422)
         lists every unmet condition with the day it fails."""
         secondment = services.get_secondment(secondment_id)
-        account = _require_board_of(secondment.host_state_code, "approve a secondment into it")
-        services.approve(secondment, decided_on=_today_or(data["decided_on"], "decided_on"), actor=account)
+        account = require_board_of_state(secondment.host_state_code, "approve a secondment into it")
+        services.approve(secondment, decided_on=decision_day_or_today(data["decided_on"], "decided_on"), actor=account)
         db.session.commit()
         return services.annotate(secondment, date.today())
 

@@ -76,7 +76,7 @@ def _annotate(recognition: Recognition, today: date) -> Recognition:
     return recognition
 
 
-def _is_applicant(account: Account, recognition_or_licence) -> bool:
+def is_applicant(account: Account, recognition_or_licence) -> bool:
     """The clinician themself, or an officer of the board that issued the home licence."""
     licence = getattr(recognition_or_licence, "licence", recognition_or_licence)
     if account.role is Role.CLINICIAN:
@@ -84,7 +84,7 @@ def _is_applicant(account: Account, recognition_or_licence) -> bool:
     return account.role is Role.BOARD_OFFICER and account.organisation_id == licence.board_id
 
 
-def _decision_day(decided_on: date | None) -> date:
+def decision_day(decided_on: date | None) -> date:
     """The decision's date: today by default, never in the future."""
     today = date.today()
     if decided_on is not None and decided_on > today:
@@ -135,7 +135,7 @@ class Recognitions(MethodView):
             licence = find_licence(data["licence_id"])
         except NotFound as exc:
             raise Invalid(exc.detail, errors={"licence_id": [exc.detail]}) from exc
-        if not _is_applicant(account, licence):
+        if not is_applicant(account, licence):
             raise Forbidden("only the clinician or the board that issued the licence may apply")
         recognition = services.apply(licence, data["host_state"], actor=account, today=date.today())
         db.session.commit()
@@ -164,7 +164,7 @@ class RecognitionDecision(MethodView):
         """Grant (optionally with conditions) or refuse (reason required): a board of the host state."""
         recognition = services.get_recognition(recognition_id)
         account = require_host_board(recognition)
-        decided_on = _decision_day(data["decided_on"])
+        decided_on = decision_day(data["decided_on"])
         if data["decision"] == "grant":
             services.grant(recognition, decided_on=decided_on, conditions=data["conditions"], actor=account)
         else:
@@ -181,7 +181,7 @@ class RecognitionWithdrawal(MethodView):
         """Withdraw a pending application (the applicant)."""
         recognition = services.get_recognition(recognition_id)
         account = current_account()
-        if not _is_applicant(account, recognition):
+        if not is_applicant(account, recognition):
             raise Forbidden("only the clinician or the home board may withdraw the application")
         services.withdraw(recognition, decided_on=date.today(), reason=data["reason"], actor=account)
         db.session.commit()
@@ -196,7 +196,7 @@ class RecognitionMeasures(MethodView):
         """Suspend, reinstate or revoke a recognition on the host board's own account."""
         recognition = services.get_recognition(recognition_id)
         account = require_host_board(recognition)
-        decided_on = _decision_day(data["decided_on"])
+        decided_on = decision_day(data["decided_on"])
         services.host_measure(recognition, data["action"], decided_on=decided_on, reason=data["reason"],
                               actor=account)
         db.session.commit()

@@ -19,8 +19,8 @@ from registry.core.errors import Conflict, Invalid, NotFound, RegistryError
 from registry.licensing import services as licensing
 from registry.licensing.schemas import LicenceIn
 from registry.mobility import services as mobility
-from registry.mobility.api import _require_board_of as require_board_of_state  # the API's own check
-from registry.mobility.api import _today_or as mobility_decision_day
+from registry.mobility.api import decision_day_or_today as mobility_decision_day
+from registry.mobility.api import require_board_of_state  # the API's own check
 from registry.mobility.models import Secondment, SecondmentStatus
 from registry.mobility.schemas import ApprovalIn, CancellationIn
 from registry.people import services as people
@@ -28,7 +28,7 @@ from registry.people.api import require_board_officer_of_state
 from registry.people.models import Profession, Sex
 from registry.people.schemas import CEFR, ClinicianIn
 from registry.recognition import services as recognition_services
-from registry.recognition.api import _decision_day as recognition_decision_day
+from registry.recognition.api import decision_day as recognition_decision_day
 from registry.recognition.api import require_host_board
 from registry.recognition.models import Recognition, RecognitionAction
 from registry.recognition.schemas import MeasureIn

@@ -19,7 +19,7 @@ from registry.core.errors import Forbidden, Invalid, NotFound, RegistryError
 from registry.licensing import services as licensing
 from registry.people.models import Clinician, MemberState
 from registry.recognition import services as recognition_services
-from registry.recognition.api import _is_applicant as is_applicant  # the API's own check
+from registry.recognition.api import is_applicant  # the API's own check
 from registry.recognition.models import Recognition
 from registry.recognition.schemas import ApplicationIn, WithdrawalIn
 from registry.web.base import blp, form_errors, load_form, render, today
