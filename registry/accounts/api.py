@@ -12,9 +12,8 @@ from registry.accounts import services
 from registry.accounts.throttle import TooManyAttempts, authenticate_throttled
 from registry.core.auth import Account, Role, current_account, issue_access_token, require_role
 from registry.core.db import db
-from registry.core.errors import Invalid, NotFound, problem_response
+from registry.core.errors import NotFound, problem_response
 from registry.core.schemas import ORG_CODE, StrictSchema, Text, code_field
-from registry.people import services as people
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Sign-in, accounts and API keys")
 
@@ -137,21 +136,7 @@ class Accounts(MethodView):
     def post(self, data):
         """Create an account for an organisation's officer or a clinician (secretariat)."""
         require_role(Role.SECRETARIAT_ADMIN)
-        organisation = clinician = None
-        try:
-            if data["organisation"]:
-                organisation = people.get_organisation(data["organisation"])
-        except NotFound as exc:
-            raise Invalid(exc.detail, errors={"organisation": [exc.detail]}) from exc
-        try:
-            if data["clinician"]:
-                clinician = people.get_clinician(data["clinician"])
-        except NotFound as exc:
-            raise Invalid(exc.detail, errors={"clinician": [exc.detail]}) from exc
-        account = services.create_account(
-            email=data["email"], display_name=data["display_name"], role=data["role"], password=data["password"],
-            organisation=organisation, clinician=clinician,
-        )
+        account = services.create_account_named(data)
         db.session.commit()
         return services.account_summary(account)
 

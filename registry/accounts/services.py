@@ -20,6 +20,26 @@ _ROLE_ORG_KIND = {
 }
 
 
+def create_account_named(data: dict[str, Any]) -> Account:
+    """An account from AccountIn's fields, its organisation and clinician named by code and registry number
+    (an unknown one is invalid input on that field): what POST /api/v1/accounts and the secretariat's page create."""
+    from registry.people import services as people
+
+    organisation = clinician = None
+    try:
+        if data["organisation"]:
+            organisation = people.get_organisation(data["organisation"])
+    except NotFound as exc:
+        raise Invalid(exc.detail, errors={"organisation": [exc.detail]}) from exc
+    try:
+        if data["clinician"]:
+            clinician = people.get_clinician(data["clinician"])
+    except NotFound as exc:
+        raise Invalid(exc.detail, errors={"clinician": [exc.detail]}) from exc
+    return create_account(email=data["email"], display_name=data["display_name"], role=data["role"],
+                          password=data["password"], organisation=organisation, clinician=clinician)
+
+
 def create_account(
     *, email: str, display_name: str, role: Role, password: str | None, organisation: Organisation | None = None,
     clinician: Clinician | None = None,

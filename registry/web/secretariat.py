@@ -408,19 +408,7 @@ def create_account():
     _admin()
     try:
         data = load_form(AccountIn(), ACCOUNT_FIELDS)
-        organisation = clinician = None
-        try:
-            if data["organisation"]:
-                organisation = people.get_organisation(data["organisation"])
-        except NotFound as exc:
-            raise Invalid(exc.detail, errors={"organisation": [exc.detail]}) from exc
-        try:
-            if data["clinician"]:
-                clinician = people.get_clinician(data["clinician"])
-        except NotFound as exc:
-            raise Invalid(exc.detail, errors={"clinician": [exc.detail]}) from exc
-        account = accounts.create_account(email=data["email"], display_name=data["display_name"], role=data["role"],
-                                          password=data["password"], organisation=organisation, clinician=clinician)
+        account = accounts.create_account_named(data)
         db.session.commit()
     except RegistryError as exc:
         db.session.rollback()
