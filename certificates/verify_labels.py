@@ -49,6 +49,12 @@ LABELS: dict[str, dict[str, str]] = {
         "step_claims": "Claims",
         "step_dates": "Dates",
         "step_status": "Not revoked or suspended",
+        "verdict_valid": "VALID",
+        "verdict_revoked": "REVOKED",
+        "verdict_suspended": "SUSPENDED",
+        "verdict_expired": "EXPIRED",
+        "verdict_not_yet_valid": "NOT YET VALID",
+        "verdict_not_valid": "NOT VALID",
     },
     "fr": {
         "title": "Vérifier un certificat",
@@ -90,6 +96,12 @@ LABELS: dict[str, dict[str, str]] = {
         "step_claims": "Contenu",
         "step_dates": "Dates",
         "step_status": "Ni révoqué ni suspendu",
+        "verdict_valid": "VALIDE",
+        "verdict_revoked": "RÉVOQUÉ",
+        "verdict_suspended": "SUSPENDU",
+        "verdict_expired": "EXPIRÉ",
+        "verdict_not_yet_valid": "PAS ENCORE VALIDE",
+        "verdict_not_valid": "NON VALIDE",
     },
     "pt": {
         "title": "Verificar um certificado",
@@ -131,6 +143,12 @@ LABELS: dict[str, dict[str, str]] = {
         "step_claims": "Conteúdo",
         "step_dates": "Datas",
         "step_status": "Nem revogado nem suspenso",
+        "verdict_valid": "VÁLIDO",
+        "verdict_revoked": "REVOGADO",
+        "verdict_suspended": "SUSPENSO",
+        "verdict_expired": "EXPIRADO",
+        "verdict_not_yet_valid": "AINDA NÃO VÁLIDO",
+        "verdict_not_valid": "NÃO VÁLIDO",
     },
 }
 

@@ -22,9 +22,11 @@ def api_client(site, who: str):
     return context.request, {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
-def shows(page, outcome: str) -> None:
-    """The verification page's banner reads `outcome` (waiting for the page the last action opened)."""
-    expect(page.locator(".verdict")).to_have_text(outcome)
+def shows(page, outcome: str, word: str | None = None) -> None:
+    """The verification page's banner reads `outcome` (waiting for the page the last action opened); on a page in
+    another language, the verdict `word` in that language with the outcome code beneath it."""
+    expected = outcome if word is None else re.compile(rf"^\s*{re.escape(word)}\s+{re.escape(outcome)}\s*$")
+    expect(page.locator(".verdict")).to_have_text(expected)
 
 
 def test_a_clinician_downloads_a_certificate_that_verifies_and_shows_revoked_once_the_board_revokes_it(
@@ -96,7 +98,7 @@ def test_a_clinician_downloads_a_certificate_that_verifies_and_shows_revoked_onc
     public.goto("/verify?lang=fr")
     public.get_by_label("Ou téléversez le PDF du certificat").set_input_files(pdf)
     public.get_by_role("button", name="Vérifier le PDF").click()
-    shows(public, "REVOKED")
+    shows(public, "REVOKED", "RÉVOQUÉ")
 
     # The clinician sees the revocation and every verification of the certificate.
     me.reload()

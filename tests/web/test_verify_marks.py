@@ -72,7 +72,10 @@ def test_a_revoked_certificate_shows_a_cross_in_french_and_portuguese(pages, wor
         db.session.commit()
     client = pages.client()
     french = text(client.get(f"/verify?code={code}", headers={"Accept-Language": "fr-FR,fr;q=0.9"}))
-    assert '<html lang="fr">' in french and "REVOKED" in french
+    assert '<html lang="fr">' in french
+    # The verdict in the page's language, with the outcome code (the same in every state) beneath it.
+    assert re.search(r'<div class="verdict bad">\s*RÉVOQUÉ <small class="outcome" lang="en">REVOKED</small></div>',
+                     french), french[:3000]
     _checked_at(french, "Vérifié le")
     checks = dict((name, (state, cell)) for name, state, cell in _checks(french))
     state, cell = checks["Ni révoqué ni suspendu"]
@@ -81,6 +84,8 @@ def test_a_revoked_certificate_shows_a_cross_in_french_and_portuguese(pages, wor
 
     portuguese = text(client.get(f"/verify?code={code}&lang=pt"))
     assert '<html lang="pt">' in portuguese
+    assert re.search(r'<div class="verdict bad">\s*REVOGADO <small class="outcome" lang="en">REVOKED</small>',
+                     portuguese)
     _checked_at(portuguese, "Verificado em")
     checks = dict((name, (state, cell)) for name, state, cell in _checks(portuguese))
     assert checks["Nem revogado nem suspenso"][0] == "failed"
@@ -94,6 +99,9 @@ def test_checks_after_a_failed_one_are_marked_not_checked_in_each_language(pages
                                  ("pt", "não verificado", "Verificado em")]:
         page = text(client.get(f"/verify?t=not-a-token&lang={lang}"))
         assert '<div class="verdict bad">' in page, page[-2000:]
+        verdict = {"en": "NOT VALID", "fr": "NON VALIDE", "pt": "NÃO VÁLIDO"}[lang]
+        assert re.search(rf'<div class="verdict bad">\s*{verdict} <small class="outcome" lang="en">MALFORMED</small>',
+                         page), page[-3000:]
         _checked_at(page, label)
         checks = _checks(page)
         assert checks[0][1] == "failed" and "✗" in checks[0][2]
