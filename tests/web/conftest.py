@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from registry.core.auth import Account
 from registry.core.db import db
@@ -18,6 +19,24 @@ T = date.today()
 
 def d(days: int) -> date:
     return T + timedelta(days=days)
+
+
+def text(response) -> str:
+    """The body of a page, as the browser gets it."""
+    return response.get_data(as_text=True)
+
+
+def scalar(app, sql: str, **params):
+    """One value read straight from the database: what a form did or did not write."""
+    with app.app_context():
+        return db.session.execute(sa.text(sql), params).scalar()
+
+
+def field_error(page: str, field_id: str) -> str:
+    """The message shown next to a field (its id is `<prefix>e-<name>`)."""
+    match = re.search(rf'<p class="field-error" id="{re.escape(field_id)}">([^<]*)</p>', page)
+    assert match, f"no error next to {field_id}"
+    return match.group(1)
 
 
 def csrf_of(html: str) -> str:

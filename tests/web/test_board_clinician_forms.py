@@ -9,29 +9,11 @@ from __future__ import annotations
 import re
 
 import pytest
-import sqlalchemy as sa
 
 from registry.core.db import db
 from tests.conftest import audit_count, count
 
-from .conftest import csrf_of, d
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def scalar(app, sql: str, **params):
-    with app.app_context():
-        return db.session.execute(sa.text(sql), params).scalar()
-
-
-def field_error(page: str, field_id: str) -> str:
-    """The message shown next to a field (its id is `<prefix>e-<name>`)."""
-    match = re.search(rf'<p class="field-error" id="{re.escape(field_id)}">([^<]*)</p>', page)
-    assert match, f"no error next to {field_id}"
-    return match.group(1)
-
+from .conftest import csrf_of, d, field_error, scalar, text
 
 # --- set-ups through the services ------------------------------------------------------------------------------
 

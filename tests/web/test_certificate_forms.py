@@ -7,29 +7,12 @@ nothing written), another organisation (403, nothing written) and a post without
 
 from __future__ import annotations
 
-import re
-
 import sqlalchemy as sa
 
 from registry.core.db import db
 from tests.conftest import audit_count, count
 
-from .conftest import csrf_of, d
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def scalar(app, sql: str, **params):
-    with app.app_context():
-        return db.session.execute(sa.text(sql), params).scalar()
-
-
-def field_error(page: str, field_id: str) -> str:
-    match = re.search(rf'<p class="field-error" id="{re.escape(field_id)}">([^<]*)</p>', page)
-    assert match, f"no error next to {field_id}"
-    return match.group(1)
+from .conftest import csrf_of, d, field_error, scalar, text
 
 
 def _good_standing(app, licence_id: int) -> tuple[int, str]:

@@ -13,11 +13,7 @@ from werkzeug.datastructures import MultiDict
 from registry.core.db import db
 from tests.conftest import count
 
-from .conftest import PASSWORD, csrf_of, d
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
+from .conftest import PASSWORD, csrf_of, d, text
 
 
 def post(client, path: str, data: dict, page: str | None = None, token: bool = True):

@@ -10,13 +10,9 @@ import pytest
 from registry.app import create_app
 from tests.conftest import count
 
-from .conftest import PASSWORD, csrf_of, d
+from .conftest import PASSWORD, csrf_of, d, text
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 # --- home, sign-in, sign-out, cookies, CSRF --------------------------------------------------------------------

@@ -12,13 +12,9 @@ from registry.accounts.throttle import SignInFailure
 from registry.core.db import db
 from tests.conftest import count
 
-from .conftest import PASSWORD, csrf_of
+from .conftest import PASSWORD, csrf_of, text
 
 LOCKED = "too many failed sign-in attempts"
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def attempt(client, email: str, password: str):

@@ -8,11 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from registry.core.db import db
 
-from .conftest import d
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
+from .conftest import d, text
 
 
 def _certificate(app, world) -> tuple[int, str]:
