@@ -10,6 +10,7 @@ re-signed after its key was compromised keeps its validFrom and gets a new iat u
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from certificates.w3c import (
     VERIFIABLE_CREDENTIAL,
     format_instant,
     instant_from_seconds,
+    is_numeric_date,
     parse_instant,
 )
 
@@ -195,15 +197,15 @@ def credential_problems(credential: Any, *, status_list: bool = False) -> list[s
 
 
 _PURPOSES = frozenset(StatusPurpose)  # built once: a set per status entry showed up in bulk verification
+_PURPOSE_OF = {purpose.value: purpose for purpose in StatusPurpose}
+
+
+# A urn:uuid in canonical form once lower-cased (the form uuid.UUID(...).urn gives), of any version.
+_URN_UUID = re.compile(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _is_urn_uuid(value: Any) -> bool:
-    if not isinstance(value, str) or not value.startswith("urn:uuid:"):
-        return False
-    try:
-        return uuid.UUID(value[len("urn:uuid:") :]).urn == value.lower()
-    except ValueError:
-        return False
+    return isinstance(value, str) and value.startswith("urn:uuid:") and _URN_UUID.fullmatch(value.lower()) is not None
 
 
 def _status_list_subject_problems(subject: Mapping[str, Any]) -> list[str]:
@@ -225,24 +227,25 @@ def status_refs(credential: Mapping[str, Any]) -> list[StatusRef]:
     refs: list[StatusRef] = []
     problems: list[str] = []
     for n, entry in enumerate(entries):
-        where = f"credentialStatus[{n}]"
         if not isinstance(entry, Mapping) or entry.get("type") != STATUS_ENTRY_TYPE:
-            problems.append(f"{where} must be a {STATUS_ENTRY_TYPE}")
+            problems.append(f"credentialStatus[{n}] must be a {STATUS_ENTRY_TYPE}")
             continue
         purpose, index = entry.get("statusPurpose"), entry.get("statusListIndex")
         url = entry.get("statusListCredential")
-        faults = []
-        if not isinstance(purpose, str) or purpose not in _PURPOSES:
-            faults.append(f"{where}.statusPurpose must be revocation or suspension")
         # The spec makes the index a string of decimal digits.
-        if not isinstance(index, str) or not index.isascii() or not index.isdigit() or len(index) > 12:
-            faults.append(f"{where}.statusListIndex must be a string of decimal digits")
-        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-            faults.append(f"{where}.statusListCredential must be a URL")
-        if faults:
-            problems.extend(faults)
-        else:
-            refs.append(StatusRef(StatusPurpose(purpose), url, int(index)))
+        index_ok = isinstance(index, str) and index.isascii() and index.isdigit() and len(index) <= 12
+        url_ok = isinstance(url, str) and url.startswith(("https://", "http://"))
+        purpose_ok = isinstance(purpose, str) and purpose in _PURPOSES
+        if index_ok and url_ok and purpose_ok:
+            refs.append(StatusRef(_PURPOSE_OF[purpose], url, int(index)))
+            continue
+        where = f"credentialStatus[{n}]"
+        if not purpose_ok:
+            problems.append(f"{where}.statusPurpose must be revocation or suspension")
+        if not index_ok:
+            problems.append(f"{where}.statusListIndex must be a string of decimal digits")
+        if not url_ok:
+            problems.append(f"{where}.statusListCredential must be a URL")
     if problems:
         raise CredentialError(problems)
     return refs
@@ -256,7 +259,7 @@ def jwt_claims_problems(payload: Mapping[str, Any]) -> list[str]:
     if payload.get("jti") != payload.get("id"):
         problems.append("jti must equal the credential id")
     for name in ("iat", "nbf", "exp"):
-        if name in payload and instant_from_seconds(payload[name]) is None:
+        if name in payload and not is_numeric_date(payload[name]):
             problems.append(f"{name} must be an integer number of seconds")
     if "iat" not in payload:
         problems.append("iat is missing")

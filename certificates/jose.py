@@ -2,7 +2,8 @@
 
 Signing is done here rather than through a library so that the protected header's bytes are
 exactly what we serialise (RFC 8037 Appendix A.4 is reproduced byte for byte). Verification
-lives in `certificates.verify` and goes through pyjwt with an explicit algorithm allow-list.
+lives in `certificates.verify`: an explicit algorithm allow-list, then `cryptography` with the trust
+list's key. The tests check that pyjwt, a standard JOSE library, verifies our tokens from the JWKS alone.
 """
 
 from __future__ import annotations

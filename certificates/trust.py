@@ -75,7 +75,10 @@ class TrustedIssuer:
 
     def key(self, kid: str) -> TrustedKey | None:
         """This issuer's key with `kid`, or None."""
-        return next((key for key in self.keys if key.kid == kid), None)
+        for key in self.keys:
+            if key.kid == kid:
+                return key
+        return None
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,19 @@ class TrustList:
 
     issuers: tuple[TrustedIssuer, ...]
     status_list_base: str | None = None
+    # Lookups by issuer id and by kid, built once: a bulk verification asks both for every token.
+    _by_id: dict[str, TrustedIssuer] = field(init=False, repr=False, compare=False)
+    _by_kid: dict[str, tuple[TrustedIssuer, TrustedKey]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_id: dict[str, TrustedIssuer] = {}
+        by_kid: dict[str, tuple[TrustedIssuer, TrustedKey]] = {}
+        for issuer in self.issuers:
+            by_id.setdefault(issuer.id, issuer)
+            for key in issuer.keys:
+                by_kid.setdefault(key.kid, (issuer, key))
+        object.__setattr__(self, "_by_id", by_id)
+        object.__setattr__(self, "_by_kid", by_kid)
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any]) -> TrustList:
@@ -109,15 +125,11 @@ class TrustList:
 
     def issuer(self, issuer_id: str) -> TrustedIssuer | None:
         """The issuer with this id, or None."""
-        return next((issuer for issuer in self.issuers if issuer.id == issuer_id), None)
+        return self._by_id.get(issuer_id)
 
     def find_key(self, kid: str) -> tuple[TrustedIssuer, TrustedKey] | None:
         """The issuer holding `kid` and the key, or None."""
-        for issuer in self.issuers:
-            key = issuer.key(kid)
-            if key is not None:
-                return issuer, key
-        return None
+        return self._by_kid.get(kid)
 
 
 def as_trust_list(trust_list: TrustList | Mapping[str, Any]) -> TrustList:

@@ -5,7 +5,7 @@ Every verification runs these steps in order and reports each one:
     format     three base64url segments; JSON header and payload; alg allowed; typ; kid
     issuer     the issuer and the kid are in the trust list; the key's alg matches; the issuer may issue the kind
     key        the key is not compromised and the signing instant (iat) lies in the key's window
-    signature  pyjwt verifies the JWS with the trust list's key object and only that key's algorithm
+    signature  cryptography checks the JWS signature with the trust list's key object and only that key's algorithm
     claims     the verified payload has the shape we sign and its JWT claims mirror the credential
     dates      validFrom <= now < validUntil
     status     the Bitstring Status List bits for revocation and suspension
@@ -42,10 +42,12 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
-from jwt.api_jws import PyJWS
-from jwt.exceptions import PyJWTError
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from certificates.credentials import (
     CertificateKind,
@@ -58,7 +60,7 @@ from certificates.credentials import (
     signed_at,
     status_refs,
 )
-from certificates.jose import SUPPORTED_ALGORITHMS, b64url_decode
+from certificates.jose import EDDSA, ES256, SUPPORTED_ALGORITHMS, b64url_decode
 from certificates.status_list import StatusPurpose
 from certificates.trust import TrustedIssuer, TrustedKey, TrustList, as_trust_list
 from certificates.w3c import VC_JWT_TYP, parse_instant
@@ -104,9 +106,11 @@ class StepState(enum.StrEnum):
     SKIPPED = "skipped"
 
 
-@dataclass(frozen=True)
-class Step:
-    """One step's verdict; `outcome` names the failure when state is FAILED."""
+class Step(NamedTuple):
+    """One step's verdict; `outcome` names the failure when state is FAILED.
+
+    A named tuple rather than a frozen dataclass: as immutable, and a bulk verification makes seven per token.
+    """
 
     name: StepName
     state: StepState
@@ -120,6 +124,10 @@ class Step:
             "detail": self.detail,
             "outcome": self.outcome.value if self.outcome else None,
         }
+
+
+_ORDER = tuple(StepName)
+_SKIPPED = {name: Step(name, StepState.SKIPPED, "") for name in StepName}
 
 
 @dataclass(frozen=True)
@@ -210,8 +218,7 @@ class _Fail(Exception):
         self.detail = detail
 
 
-# Only these algorithms exist in this verifier: "none" and the HMAC family cannot even be named.
-_JWS = PyJWS(algorithms=list(SUPPORTED_ALGORITHMS))
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 
 
 def _loads_object(data: bytes, what: str) -> dict[str, Any]:
@@ -248,19 +255,21 @@ class _Parsed:
     signature: bytes
 
 
-def _parse(token: Any, profile: Profile) -> _Parsed:
-    if not isinstance(token, str):
-        raise _Fail(Outcome.MALFORMED, "the token is not a string")
-    if len(token) > MAX_TOKEN_CHARS:
-        raise _Fail(Outcome.MALFORMED, f"the token is longer than {MAX_TOKEN_CHARS} characters")
-    segments = token.split(".")
-    if len(segments) != 3:
-        raise _Fail(Outcome.MALFORMED, f"a compact JWS has 3 segments, this has {len(segments)}")
+# Parsed, checked protected headers by (segment, expected typ). Every certificate a key signs carries the same
+# header segment, so a bulk verification decodes and checks it once. Bounded: cleared when it fills up.
+_HEADERS: dict[tuple[str, str], dict[str, Any]] = {}
+_HEADERS_MAX = 256
+
+
+def _parse_header(segment: str, profile: Profile) -> dict[str, Any]:
+    cached = _HEADERS.get((segment, profile.typ))
+    if cached is not None:
+        return dict(cached)
     try:
-        raw = [b64url_decode(segment) for segment in segments]
+        raw = b64url_decode(segment)
     except ValueError:
         raise _Fail(Outcome.MALFORMED, "a segment is not base64url without padding") from None
-    header = _loads_object(raw[0], "header")
+    header = _loads_object(raw, "header")
     alg = header.get("alg")
     if not isinstance(alg, str) or not alg:
         raise _Fail(Outcome.MALFORMED, "the header has no alg")
@@ -273,8 +282,28 @@ def _parse(token: Any, profile: Profile) -> _Parsed:
         raise _Fail(Outcome.MALFORMED, "critical or b64 header parameters are not supported")
     if not isinstance(header.get("kid"), str) or not header["kid"]:
         raise _Fail(Outcome.MALFORMED, "the header has no kid")
-    payload = _loads_object(raw[1], "payload")
-    return _Parsed(header, payload, f"{segments[0]}.{segments[1]}".encode("ascii"), raw[2])
+    if len(_HEADERS) >= _HEADERS_MAX:
+        _HEADERS.clear()
+    _HEADERS[(segment, profile.typ)] = header
+    return dict(header)
+
+
+def _parse(token: Any, profile: Profile) -> _Parsed:
+    if not isinstance(token, str):
+        raise _Fail(Outcome.MALFORMED, "the token is not a string")
+    if len(token) > MAX_TOKEN_CHARS:
+        raise _Fail(Outcome.MALFORMED, f"the token is longer than {MAX_TOKEN_CHARS} characters")
+    segments = token.split(".")
+    if len(segments) != 3:
+        raise _Fail(Outcome.MALFORMED, f"a compact JWS has 3 segments, this has {len(segments)}")
+    try:
+        # All three are decoded before anything is judged, so a bad segment anywhere is MALFORMED first.
+        payload_raw, signature = b64url_decode(segments[1]), b64url_decode(segments[2])
+    except ValueError:
+        raise _Fail(Outcome.MALFORMED, "a segment is not base64url without padding") from None
+    header = _parse_header(segments[0], profile)
+    payload = _loads_object(payload_raw, "payload")
+    return _Parsed(header, payload, f"{segments[0]}.{segments[1]}".encode("ascii"), signature)
 
 
 def _find_key(
@@ -305,10 +334,10 @@ def _find_key(
     return issuer, key
 
 
-def _check_key(key: TrustedKey, payload: Mapping[str, Any], profile: Profile) -> str:
+def _check_key(key: TrustedKey, instant: datetime | None) -> str:
+    """The key step, given the signing instant the payload claims (iat, or t in a QR token)."""
     if key.compromised:
         raise _Fail(Outcome.KEY_COMPROMISED, f"key {key.kid} is marked compromised")
-    instant = profile.signed_at(payload)
     if instant is None:
         raise _Fail(Outcome.INVALID_CLAIMS, "no signing instant (iat) to place in the key's window")
     if not key.covers(instant):
@@ -321,17 +350,26 @@ def _check_key(key: TrustedKey, payload: Mapping[str, Any], profile: Profile) ->
 
 
 def _check_signature(parsed: _Parsed, key: TrustedKey) -> None:
-    """pyjwt's algorithm verifies the signature over the exact bytes _parse decoded (strict base64url, so the
-    header and payload read there are the signed ones); decoding and parsing them a second time cost more than
-    the signature itself."""
+    """The signature over the exact bytes _parse decoded (strict base64url, so the header and payload read there
+    are the signed ones), checked by `cryptography` with the trust list's key object and that key's algorithm,
+    never one the token names. Decoding and parsing a second time through a JOSE library cost more than the
+    signature itself."""
+    signature, public_key = parsed.signature, key.public_key
     try:
-        # The key object and its single algorithm come from the trust list, never from the token.
-        algorithm = _JWS.get_algorithm_by_name(key.alg)
-        verified = algorithm.verify(parsed.signing_input, algorithm.prepare_key(key.public_key), parsed.signature)
-    except (PyJWTError, NotImplementedError, ValueError, TypeError) as exc:
+        if key.alg == ES256:
+            # JWS carries the raw R || S (RFC 7518 section 3.4); cryptography takes DER.
+            if len(signature) != 64:
+                raise _Fail(Outcome.INVALID_SIGNATURE, f"an ES256 signature is 64 bytes, this is {len(signature)}")
+            r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+            public_key.verify(encode_dss_signature(r, s), parsed.signing_input, _ECDSA_SHA256)
+        elif key.alg == EDDSA:
+            public_key.verify(signature, parsed.signing_input)
+        else:  # pragma: no cover - a trust list key is always one of the two
+            raise _Fail(Outcome.UNSUPPORTED_ALGORITHM, f"alg {key.alg} is not accepted")
+    except InvalidSignature:
+        raise _Fail(Outcome.INVALID_SIGNATURE, "the signature does not match the header and payload") from None
+    except (ValueError, TypeError) as exc:
         raise _Fail(Outcome.INVALID_SIGNATURE, f"the signature could not be verified: {exc}") from None
-    if not verified:
-        raise _Fail(Outcome.INVALID_SIGNATURE, "the signature does not match the header and payload")
 
 
 def _check_dates(payload: Mapping[str, Any], profile: Profile, now: datetime, leeway: timedelta) -> Step:
@@ -385,6 +423,16 @@ def _check_status(
 _FINAL_PRECEDENCE = (Outcome.REVOKED, Outcome.SUSPENDED, Outcome.EXPIRED, Outcome.NOT_YET_VALID, Outcome.STATUS_UNKNOWN)
 
 
+def _stopped(steps: list[Step], name: StepName, failure: _Fail, **found: Any) -> VerificationResult:
+    """The result when step `name` failed: that step FAILED, every later one SKIPPED."""
+    steps.append(Step(name, StepState.FAILED, failure.detail, failure.outcome))
+    steps.extend(_SKIPPED[later] for later in _ORDER[_ORDER.index(name) + 1 :])
+    return VerificationResult(failure.outcome, tuple(steps), **found)
+
+
+_FUTURE_IAT_GRACE = timedelta(minutes=5)
+
+
 def run_verification(
     token: str | bytes,
     profile: Profile,
@@ -404,17 +452,11 @@ def run_verification(
     if isinstance(token, str):
         token = token.strip()
     steps: list[Step] = []
-    order = list(StepName)
-
-    def stop(name: StepName, failure: _Fail, **found: Any) -> VerificationResult:
-        steps.append(Step(name, StepState.FAILED, failure.detail, failure.outcome))
-        steps.extend(Step(later, StepState.SKIPPED, "") for later in order[order.index(name) + 1 :])
-        return VerificationResult(failure.outcome, tuple(steps), **found)
 
     try:
         parsed = _parse(token, profile)
     except _Fail as failure:
-        return stop(StepName.FORMAT, failure)
+        return _stopped(steps, StepName.FORMAT, failure)
     header, unverified = parsed.header, parsed.payload
     steps.append(Step(StepName.FORMAT, StepState.PASSED, f"compact JWS, alg {header['alg']}, typ {header['typ']}"))
     kid = header["kid"]
@@ -422,36 +464,39 @@ def run_verification(
     try:
         issuer, key = _find_key(header, unverified, trust, profile)
     except _Fail as failure:
-        return stop(StepName.ISSUER, failure, kid=kid)
+        return _stopped(steps, StepName.ISSUER, failure, kid=kid)
     steps.append(Step(StepName.ISSUER, StepState.PASSED, f"{issuer.name} ({issuer.member_state}), key {kid}"))
 
+    instant = profile.signed_at(unverified)
     try:
-        steps.append(Step(StepName.KEY, StepState.PASSED, _check_key(key, unverified, profile)))
+        steps.append(Step(StepName.KEY, StepState.PASSED, _check_key(key, instant)))
     except _Fail as failure:
-        return stop(StepName.KEY, failure, kid=kid)
+        return _stopped(steps, StepName.KEY, failure, kid=kid)
 
     try:
         _check_signature(parsed, key)
     except _Fail as failure:
-        return stop(StepName.SIGNATURE, failure, kid=kid)
+        return _stopped(steps, StepName.SIGNATURE, failure, kid=kid)
     payload = unverified  # verified now
     steps.append(Step(StepName.SIGNATURE, StepState.PASSED, f"verified with {key.alg} key {kid}"))
     verified = {"payload": payload, "header": header, "issuer": issuer, "kid": kid}
 
     problems = profile.claim_problems(payload, issuer)
     # iat comes from the issuer, but a signing instant in the future is a fault all the same.
-    instant = profile.signed_at(payload)
-    if instant is not None and instant > now + leeway + timedelta(minutes=5):
+    if instant is not None and instant > now + leeway + _FUTURE_IAT_GRACE:
         problems.append("iat is in the future")
     if problems:
-        return stop(StepName.CLAIMS, _Fail(Outcome.INVALID_CLAIMS, "; ".join(problems)), **verified)
+        return _stopped(steps, StepName.CLAIMS, _Fail(Outcome.INVALID_CLAIMS, "; ".join(problems)), **verified)
     steps.append(Step(StepName.CLAIMS, StepState.PASSED, "well-formed"))
 
     dates = _check_dates(payload, profile, now, leeway)
     status = _check_status(payload, profile, trust, status_lookup, issuer)
-    steps.extend((dates, status))
-    failed = {step.outcome for step in (dates, status) if step.outcome is not None}
-    outcome = next((candidate for candidate in _FINAL_PRECEDENCE if candidate in failed), Outcome.VALID)
+    steps.append(dates)
+    steps.append(status)
+    outcome = Outcome.VALID
+    if dates.outcome is not None or status.outcome is not None:
+        failed = {dates.outcome, status.outcome}
+        outcome = next(candidate for candidate in _FINAL_PRECEDENCE if candidate in failed)
     return VerificationResult(outcome, tuple(steps), **verified)
 
 

@@ -30,9 +30,19 @@ def parse_instant(value: Any, what: str) -> datetime:
     return parsed
 
 
+# The NumericDates a datetime can hold: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z.
+_FIRST_SECOND = -62_135_596_800
+_LAST_SECOND = 253_402_300_799
+
+
+def is_numeric_date(value: Any) -> bool:
+    """Whether `value` is a JWT NumericDate we accept: integer seconds within the years 1 to 9999."""
+    return type(value) is int and _FIRST_SECOND <= value <= _LAST_SECOND
+
+
 def instant_from_seconds(value: Any) -> datetime | None:
     """A JWT NumericDate (integer seconds) as an aware UTC datetime; None when not an integer or out of range."""
-    if isinstance(value, bool) or not isinstance(value, int):
+    if not is_numeric_date(value):
         return None
     try:
         return datetime.fromtimestamp(value, UTC)
