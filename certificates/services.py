@@ -358,6 +358,15 @@ _STATUS_BYTE = (sa.select(sa.func.substr(_LISTS.c.bits, sa.bindparam("at", type_
                 .where(_LISTS.c.id == sa.bindparam("list_id")))
 
 
+# A credential carries two entries (revocation, suspension): both bytes in one statement.
+_LIST_A, _LIST_B = _LISTS.alias("list_a"), _LISTS.alias("list_b")
+_STATUS_BYTE_PAIR = (
+    sa.select(sa.func.substr(_LIST_A.c.bits, sa.bindparam("at_a", type_=sa.Integer), 1),
+              sa.func.substr(_LIST_B.c.bits, sa.bindparam("at_b", type_=sa.Integer), 1))
+    .where(_LIST_A.c.id == sa.bindparam("list_a"), _LIST_B.c.id == sa.bindparam("list_b"))
+)
+
+
 class DatabaseStatusLookup:
     """Status bits straight from the database, for the lists this registry publishes.
 
@@ -382,6 +391,18 @@ class DatabaseStatusLookup:
             return None
         byte = fetch_first(_STATUS_BYTE, {"list_id": found.id, "at": index // 8 + 1})[0]
         return get_bit(bytes(byte), index % 8)
+
+    def many(self, entries: list[tuple[str, int]]) -> list[bool | None]:
+        """The bits of several (url, index) entries, as __call__ gives each; a pair in one statement."""
+        if len(entries) != 2:
+            return [self(url, index) for url, index in entries]
+        (url_a, index_a), (url_b, index_b) = entries
+        list_a, list_b = self._list(url_a), self._list(url_b)
+        if list_a is None or list_b is None or not 0 <= index_a < list_a.size or not 0 <= index_b < list_b.size:
+            return [self(url, index) for url, index in entries]
+        byte_a, byte_b = fetch_first(_STATUS_BYTE_PAIR, {"list_a": list_a.id, "at_a": index_a // 8 + 1,
+                                                         "list_b": list_b.id, "at_b": index_b // 8 + 1})
+        return [get_bit(bytes(byte_a), index_a % 8), get_bit(bytes(byte_b), index_b % 8)]
 
     def list_info(self, status_list_url: str) -> StatusListInfo | None:
         found = self._list(status_list_url)

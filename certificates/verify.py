@@ -173,6 +173,10 @@ class StatusLookup(Protocol):
     def __call__(self, status_list_url: str, index: int) -> bool | None: ...
 
 
+# A lookup may also offer `many(entries: list[tuple[str, int]]) -> list[bool | None]`, the answers for several
+# (url, index) entries at once, in order; the status step then asks once per credential.
+
+
 @dataclass(frozen=True)
 class StatusListInfo:
     """What a verified status list credential says about itself."""
@@ -400,13 +404,21 @@ def _check_status(
         describe = None
     set_purposes: set[StatusPurpose] = set()
     unknown: list[str] = []
+    trusted = []
     for ref in refs:
         if describe is not None:
             info = describe(ref.list_url)
             if info is None or info.issuer_id != issuer.id or info.purpose != ref.purpose:
                 unknown.append(f"{ref.list_url} is not a trusted {ref.purpose} list of {issuer.id}")
                 continue
-        bit = lookup(ref.list_url, ref.index)
+        trusted.append(ref)
+    # A lookup may answer several entries at once (the database reads a credential's two bytes in one statement).
+    many = getattr(lookup, "many", None)
+    if callable(many):
+        bits = many([(ref.list_url, ref.index) for ref in trusted])
+    else:
+        bits = [lookup(ref.list_url, ref.index) for ref in trusted]
+    for ref, bit in zip(trusted, bits, strict=True):
         if bit is None:
             unknown.append(f"{ref.purpose} list {ref.list_url} is unavailable")
         elif bit:

@@ -1,0 +1,54 @@
+"""The database status lookup: a credential's two bits read in one statement agree with reading them one by one."""
+
+from __future__ import annotations
+
+from certificates import services
+from certificates.credentials import status_refs
+from certificates.verify import Outcome
+
+from .conftest import Issuing
+
+
+def _bits(issuing: Issuing, certificate_id: int) -> tuple[list[bool | None], list[bool | None]]:
+    """(one statement, one by one) for the certificate's revocation and suspension entries."""
+    token = issuing.credential(certificate_id)
+    with issuing.app.test_request_context("/api/v1/verify", method="POST"):
+        result = services.verify_credential(token, services.trust_list(), None)
+        entries = [(ref.list_url, ref.index) for ref in status_refs(result.payload)]
+        lookup = services.DatabaseStatusLookup()
+        return lookup.many(entries), [lookup(url, index) for url, index in entries]
+
+
+def test_the_pair_read_agrees_with_single_reads_through_suspension_and_revocation(issuing):
+    certificate = issuing.certificate()
+    cid = certificate["id"]
+    assert _bits(issuing, cid) == ([False, False], [False, False])
+    assert issuing.verify(token=issuing.credential(cid))["outcome"] == Outcome.VALID
+
+    assert issuing.status(cid, "suspend").status_code == 200
+    assert _bits(issuing, cid) == ([False, True], [False, True])
+    assert issuing.verify(token=issuing.credential(cid))["outcome"] == Outcome.SUSPENDED
+
+    assert issuing.status(cid, "unsuspend").status_code == 200
+    assert _bits(issuing, cid) == ([False, False], [False, False])
+
+    assert issuing.status(cid, "revoke", reason="issued in error").status_code == 200
+    assert _bits(issuing, cid) == ([True, False], [True, False])
+    assert issuing.verify(token=issuing.credential(cid))["outcome"] == Outcome.REVOKED
+
+
+def test_a_neighbouring_certificate_keeps_its_own_bits(issuing):
+    first = issuing.certificate("IE-0001")["id"]
+    second = issuing.certificate("IE-0002")["id"]
+    assert issuing.status(first, "revoke", reason="issued in error").status_code == 200
+    assert _bits(issuing, first)[0] == [True, False]
+    assert _bits(issuing, second) == ([False, False], [False, False])
+
+
+def test_entries_outside_the_registrys_lists_are_unknown(issuing):
+    issuing.certificate()  # the registry's lists exist; these entries name none of them
+    with issuing.app.test_request_context("/api/v1/verify", method="POST"):
+        lookup = services.DatabaseStatusLookup()
+        base = services.status_list_base()
+        entries = [("https://elsewhere.example/lists/1", 5), (f"{base}999999", 5)]
+        assert lookup.many(entries) == [None, None]
