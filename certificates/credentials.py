@@ -111,12 +111,17 @@ def build_credential(
     return credential
 
 
+def _is_mapping(value: Any) -> bool:
+    # A parsed JSON object is a dict: checked first, as the Mapping ABC check costs several times more.
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def issuer_id(credential: Mapping[str, Any]) -> str | None:
     """The issuer's id: `issuer` may be a URL string or an object with an `id`."""
     issuer = credential.get("issuer")
     if isinstance(issuer, str):
         return issuer
-    if isinstance(issuer, Mapping) and isinstance(issuer.get("id"), str):
+    if _is_mapping(issuer) and isinstance(issuer.get("id"), str):
         return issuer["id"]
     return None
 
@@ -131,8 +136,14 @@ def credential_types(credential: Mapping[str, Any]) -> list[str]:
 
 def credential_kind(credential: Mapping[str, Any]) -> CertificateKind | None:
     """The certificate kind named by `type`, or None when there is none or more than one."""
-    kinds = {_KIND_OF_TYPE[t] for t in credential_types(credential) if t in _KIND_OF_TYPE}
-    return kinds.pop() if len(kinds) == 1 else None
+    found = None
+    for type_name in credential_types(credential):
+        kind = _KIND_OF_TYPE.get(type_name)
+        if kind is not None:
+            if found is not None and kind is not found:
+                return None
+            found = kind
+    return found
 
 
 def is_status_list_credential(credential: Mapping[str, Any]) -> bool:
@@ -146,7 +157,7 @@ def credential_problems(credential: Any, *, status_list: bool = False) -> list[s
     With status_list=True the credential must be a BitstringStatusListCredential; otherwise it
     must be exactly one certificate kind.
     """
-    if not isinstance(credential, Mapping):
+    if not _is_mapping(credential):
         return ["the credential is not a JSON object"]
     problems: list[str] = []
     context = credential.get("@context")
@@ -169,7 +180,7 @@ def credential_problems(credential: Any, *, status_list: bool = False) -> list[s
     issuer = credential.get("issuer")
     if issuer_id(credential) is None:
         problems.append("issuer must be a URL or an object with an id")
-    elif isinstance(issuer, Mapping) and "name" in issuer and not isinstance(issuer["name"], str):
+    elif _is_mapping(issuer) and "name" in issuer and not isinstance(issuer["name"], str):
         problems.append("issuer.name must be a string")
     valid_from = valid_until = None
     try:
@@ -184,7 +195,7 @@ def credential_problems(credential: Any, *, status_list: bool = False) -> list[s
     if valid_from and valid_until and valid_until <= valid_from:
         problems.append("validUntil must be after validFrom")
     subject = credential.get("credentialSubject")
-    if not isinstance(subject, Mapping) or not subject:
+    if not _is_mapping(subject) or not subject:
         problems.append("credentialSubject must be a non-empty object")
     elif status_list:
         problems.extend(_status_list_subject_problems(subject))
@@ -227,7 +238,7 @@ def status_refs(credential: Mapping[str, Any]) -> list[StatusRef]:
     refs: list[StatusRef] = []
     problems: list[str] = []
     for n, entry in enumerate(entries):
-        if not isinstance(entry, Mapping) or entry.get("type") != STATUS_ENTRY_TYPE:
+        if not _is_mapping(entry) or entry.get("type") != STATUS_ENTRY_TYPE:
             problems.append(f"credentialStatus[{n}] must be a {STATUS_ENTRY_TYPE}")
             continue
         purpose, index = entry.get("statusPurpose"), entry.get("statusListIndex")

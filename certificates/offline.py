@@ -7,7 +7,9 @@ is not used, and the credentials pointing at it verify as STATUS_UNKNOWN rather 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import gc
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -143,15 +145,32 @@ def verify_many(
     *,
     now: datetime | None = None,
 ) -> list[VerificationResult]:
-    """Verify many tokens offline in bulk: the trust list is parsed and the status lists verified once."""
+    """Verify many tokens offline in bulk: the trust list is parsed and the status lists verified once.
+
+    The cyclic garbage collector is paused for the loop. Each result holds a payload (a tree of JSON dicts and
+    lists) and tuples of steps, all acyclic, so reference counting frees what is dropped; but the collector
+    would rescan the growing list of results again and again (a quarter of the time for 10,000 tokens).
+    """
     now = now or datetime.now(UTC)
     trust = as_trust_list(trust_list)
     lookup = StatusListSet(status_lists, trust, now=now)
     results = []
-    for token in tokens:
-        token = token.strip()
-        if _typ_of(token) == COMPACT_TYP:
-            results.append(verify_compact_token(token, trust, lookup, now=now))
-        else:
-            results.append(verify_credential(token, trust, lookup, now=now))
+    with _collector_paused():
+        for token in tokens:
+            token = token.strip()
+            if _typ_of(token) == COMPACT_TYP:
+                results.append(verify_compact_token(token, trust, lookup, now=now))
+            else:
+                results.append(verify_credential(token, trust, lookup, now=now))
     return results
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
