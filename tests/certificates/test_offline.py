@@ -133,3 +133,23 @@ def test_verify_status_list_returns_the_bits_only_when_valid(make_issuer):
     stranger = make_issuer("XX-FAKE")
     result, verified = verify_status_list(signed_list(stranger, "revocation"), trust_list_of(issuer), now=NOW)
     assert result.outcome is Outcome.UNKNOWN_ISSUER and verified is None
+
+
+def test_bulk_verification_leaves_the_collector_as_it_found_it(issuer, token):
+    import gc
+
+    from certificates.offline import verify_many
+
+    trust, lists = trust_list_of(issuer), lists_of(issuer, revoked=[9041])
+    assert gc.isenabled()
+    head, _, signature = token.rpartition(".")
+    tampered = f"{head}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
+    results = verify_many([token, tampered, token], trust, lists, now=NOW)
+    assert [r.outcome for r in results] == [Outcome.REVOKED, Outcome.INVALID_SIGNATURE, Outcome.REVOKED]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        verify_many([token], trust, lists, now=NOW)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
