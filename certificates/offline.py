@@ -7,9 +7,8 @@ is not used, and the credentials pointing at it verify as STATUS_UNKNOWN rather 
 
 from __future__ import annotations
 
-import contextlib
 import gc
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -108,13 +107,24 @@ class StatusListSet:
         return verified.info if verified else None
 
 
+_TYP_OF_HEADER: dict[str, str | None] = {}
+
+
 def _typ_of(token: str) -> str | None:
+    """COMPACT_TYP for a QR token, else None: a cheap look for dispatch only (the chosen verifier parses the
+    header properly). Remembered per header segment, which every token of one key shares."""
+    segment = token.split(".", 1)[0]
+    if segment in _TYP_OF_HEADER:
+        return _TYP_OF_HEADER[segment]
     try:
-        header = b64url_decode(token.split(".", 1)[0]).decode("utf-8")
+        header = b64url_decode(segment).decode("utf-8")
     except (ValueError, UnicodeDecodeError):
         return None
-    # A cheap look for dispatch only; the chosen verifier parses the header properly.
-    return COMPACT_TYP if f'"typ":"{COMPACT_TYP}"' in header.replace(" ", "") else None
+    typ = COMPACT_TYP if f'"typ":"{COMPACT_TYP}"' in header.replace(" ", "") else None
+    if len(_TYP_OF_HEADER) >= 256:
+        _TYP_OF_HEADER.clear()
+    _TYP_OF_HEADER[segment] = typ
+    return typ
 
 
 def verify_offline(
@@ -155,22 +165,16 @@ def verify_many(
     trust = as_trust_list(trust_list)
     lookup = StatusListSet(status_lists, trust, now=now)
     results = []
-    with _collector_paused():
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
         for token in tokens:
             token = token.strip()
             if _typ_of(token) == COMPACT_TYP:
                 results.append(verify_compact_token(token, trust, lookup, now=now))
             else:
                 results.append(verify_credential(token, trust, lookup, now=now))
-    return results
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
     finally:
-        if was_enabled:
+        if collecting:
             gc.enable()
+    return results

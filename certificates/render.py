@@ -26,7 +26,6 @@ from certificates.qr import make_qr
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 ATTACHMENT_NAME = "credential.vc.jwt"
 QR_MAX_VERSION = 20
-QR_ERROR = "M"
 POOL_WORKERS = 2
 POOL_THRESHOLD = 3  # batches of this many PDFs or more render in worker processes
 

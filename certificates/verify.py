@@ -225,15 +225,22 @@ class _Fail(Exception):
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 
 
-def _loads_object(data: bytes, what: str) -> dict[str, Any]:
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        result = dict(pairs)
-        if len(result) != len(pairs):
-            raise ValueError(f"{what} has a duplicate member")
-        return result
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        twice = next(name for name, _value in pairs if name in seen or seen.add(name))
+        raise ValueError(f"the member {twice!r} appears twice in one object")
+    return result
 
+
+# One decoder for every token: json.loads with a hook builds a new decoder (and its scanner) on each call.
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates)
+
+
+def _loads_object(data: bytes, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(data.decode("utf-8"), object_pairs_hook=no_duplicates)
+        value = _DECODER.decode(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise _Fail(Outcome.MALFORMED, f"the {what} is not JSON: {exc}") from None
     if not isinstance(value, dict):
