@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -285,6 +285,29 @@ def _open_list(org: Organisation, purpose: ListPurpose) -> StatusList:
     return status_list
 
 
+class _UsedIndexes(Collection[int]):
+    """The indexes already taken in one status list, asked one at a time.
+
+    `allocate_index` tries random indexes while a list is sparse, so membership is one indexed query
+    (the unique (list, index) constraint's index) instead of loading every taken index of a list that
+    may hold 131,072; only a dense list is read whole.
+    """
+
+    def __init__(self, status_list: StatusList, column_list: Any, column_index: Any):
+        self.status_list, self.column_list, self.column_index = status_list, column_list, column_index
+
+    def __contains__(self, index: object) -> bool:
+        return db.session.scalar(sa.select(sa.literal(1)).where(
+            self.column_list == self.status_list.id, self.column_index == index)) is not None
+
+    def __len__(self) -> int:
+        return self.status_list.allocated
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(set(db.session.scalars(sa.select(self.column_index)
+                                           .where(self.column_list == self.status_list.id))))
+
+
 def _allocate(org: Organisation, purpose: ListPurpose) -> tuple[StatusList, int]:
     """A random unused index of the organisation's open list; the list row lock (PostgreSQL) or SQLite's
     write lock serialises allocators, and the unique (list, index) constraints back that up."""
@@ -292,9 +315,8 @@ def _allocate(org: Organisation, purpose: ListPurpose) -> tuple[StatusList, int]
     column_list, column_index = (
         (Certificate.revocation_list_id, Certificate.revocation_index) if purpose is ListPurpose.REVOCATION
         else (Certificate.suspension_list_id, Certificate.suspension_index))
-    used = set(db.session.scalars(sa.select(column_index).where(column_list == status_list.id)))
     try:
-        index = allocate_index(used, status_list.size)
+        index = allocate_index(_UsedIndexes(status_list, column_list, column_index), status_list.size)
     except StatusListFull:  # pragma: no cover - allocated counts every index, so the list was opened anew
         status_list.allocated = status_list.size
         return _allocate(org, purpose)

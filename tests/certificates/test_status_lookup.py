@@ -52,3 +52,33 @@ def test_entries_outside_the_registrys_lists_are_unknown(issuing):
         base = services.status_list_base()
         entries = [("https://elsewhere.example/lists/1", 5), (f"{base}999999", 5)]
         assert lookup.many(entries) == [None, None]
+
+
+def test_a_taken_index_is_never_given_again(issuing, monkeypatch):
+    """Allocation asks the database whether a random index is taken; a collision draws again."""
+    import secrets
+
+    from certificates import status_list
+    from certificates.models import Certificate
+    from registry.core.db import db
+
+    first = issuing.certificate("IE-0001")["id"]
+    with issuing.app.app_context():
+        taken = db.session.get(Certificate, first)
+        taken_revocation, taken_suspension = taken.revocation_index, taken.suspension_index
+    free = next(i for i in range(131_072) if i not in (taken_revocation, taken_suspension))
+    draws = iter([taken_revocation, free, taken_suspension, free])
+    monkeypatch.setattr(status_list.secrets, "randbelow", lambda size: next(draws))
+    second = issuing.certificate("IE-0002")["id"]
+    monkeypatch.setattr(status_list.secrets, "randbelow", secrets.randbelow)
+    with issuing.app.app_context():
+        certificate = db.session.get(Certificate, second)
+        assert (certificate.revocation_index, certificate.suspension_index) == (free, free)
+        # Both draws that hit a taken index were refused; the four draws were all used.
+        assert next(draws, None) is None
+        revocation_list = certificate.revocation_list_id
+        used = services._UsedIndexes(db.session.get(services.StatusList, revocation_list),
+                                     Certificate.revocation_list_id, Certificate.revocation_index)
+        assert sorted(used) == sorted({taken_revocation, free}) and len(used) == 2
+        untouched = next(i for i in range(131_072) if i not in (taken_revocation, free))
+        assert taken_revocation in used and free in used and untouched not in used
