@@ -667,6 +667,18 @@ def reissue(certificate: Certificate, draft: Draft, *, reason: str, actor: Accou
     return issue(draft, actor=actor, replaces=certificate)
 
 
+_PDF = (
+    sa.select(Certificate.__table__.c.id, Certificate.__table__.c.issuer_id, Certificate.__table__.c.pdf,
+              Certificate.__table__.c.pdf_sha256)
+    .where(Certificate.__table__.c.id == sa.bindparam("certificate_id"))
+)
+
+
+def pdf_of(certificate_id: int) -> Any:
+    """id, issuer_id, pdf and pdf_sha256 of a certificate, in one prepared read (no ORM object), or None."""
+    return fetch_first(_PDF, {"certificate_id": certificate_id})
+
+
 def get_certificate(certificate_id: int) -> Certificate:
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None:

@@ -169,3 +169,19 @@ def test_recognition_certificate_needs_a_granted_recognition_and_the_host_board(
     assert issuing.client.post(f"/api/v1/recognitions/{recognition}/certificate",
                                headers=issuing.h("board_pt")).status_code == 409
     assert day(0)
+
+
+def test_the_issuer_and_the_clinician_download_the_same_bytes(issuing):
+    """The issuing hub's officers are answered from one prepared read; the clinician through the full check."""
+    import hashlib
+
+    cert = issuing.certificate()
+    by_hub = issuing.client.get(f"/api/v1/certificates/{cert['id']}/pdf", headers=issuing.h("hub_ie"))
+    by_clinician = issuing.client.get(f"/api/v1/certificates/{cert['id']}/pdf", headers=issuing.h("clinician"))
+    assert by_hub.status_code == by_clinician.status_code == 200
+    assert by_hub.get_data() == by_clinician.get_data() and by_hub.get_data().startswith(b"%PDF-")
+    digest = hashlib.sha256(by_hub.get_data()).hexdigest()
+    assert by_hub.headers["ETag"] == by_clinician.headers["ETag"] == f'"{digest}"'
+    assert by_hub.headers["Content-Disposition"] == by_clinician.headers["Content-Disposition"]
+    missing = issuing.client.get(f"/api/v1/certificates/{cert['id'] + 1000}/pdf", headers=issuing.h("hub_ie"))
+    assert missing.status_code == 404 and missing.mimetype == "application/problem+json"

@@ -31,6 +31,7 @@ HOT_STATEMENTS = {
     "clinician ref": people_services._CLINICIAN_REF,
     "trust fields": certificate_services._TRUST_FIELDS,
     "certificate ref": certificate_services._CERTIFICATE_REF,
+    "certificate pdf": certificate_services._PDF,
 }
 
 
@@ -45,11 +46,11 @@ def demo(app):
     yield app
 
 
-def _params_for(number: str, clinician_id: int, credential_id: str | None) -> list[dict]:
+def _params_for(number: str, clinician_id: int, credential_id: str | None, certificate_id: int) -> list[dict]:
     today = date.today()
     return [
         {"number": number, "clinician_id": clinician_id, "day": day, "state": state, "profession": profession,
-         "credential_id": credential_id or "urn:uuid:none"}
+         "credential_id": credential_id or "urn:uuid:none", "certificate_id": certificate_id}
         for day in (today, today - timedelta(days=400), today + timedelta(days=200))
         for state, profession in (("PT", "2221"), ("IE", "2221"), ("FR", "2222"))
     ]
@@ -61,10 +62,12 @@ def test_every_hot_statement_matches_sqlalchemy_on_every_clinician(demo):
     with demo.app_context():
         clinicians = db.session.execute(sa.select(Clinician.id, Clinician.registry_number)).all()
         credentials = dict(db.session.execute(sa.text("SELECT clinician_id, credential_id FROM certificates")).all())
+        certificate_ids = dict(db.session.execute(sa.text("SELECT clinician_id, id FROM certificates")).all())
         assert len(clinicians) >= 12 and credentials, "the demo should hold clinicians and certificates"
         binds = {name: set(statement.compile().binds) for name, statement in HOT_STATEMENTS.items()}
         for clinician_id, number in clinicians:
-            for params in _params_for(number, clinician_id, credentials.get(clinician_id)):
+            for params in _params_for(number, clinician_id, credentials.get(clinician_id),
+                                      certificate_ids.get(clinician_id, 0)):
                 for name, statement in HOT_STATEMENTS.items():
                     needed = {k: v for k, v in params.items() if k in binds[name]}
                     expected = [tuple(row) for row in db.session.execute(statement, needed)]
