@@ -18,6 +18,10 @@ bit operations:
 
 Everything that depends only on the version (the encoding region, the mask patterns, the format information
 cells) is computed once per version and cached.
+
+Steps 1 and 4 use segno's `encoder` module (`encode` with a fixed mask, the `Code` tuple it returns), which is
+not segno's documented API; pyproject.toml therefore keeps segno to 1.6.x, and tests/certificates/test_qr.py
+compares every symbol with `segno.make`, so a change there fails the tests rather than the certificates.
 """
 
 from __future__ import annotations
