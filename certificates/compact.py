@@ -36,6 +36,7 @@ from certificates.keys import public_jwk
 from certificates.status_list import StatusPurpose
 from certificates.trust import TrustedIssuer, TrustList
 from certificates.verify import (
+    Examined,
     Profile,
     StatusLookup,
     VerificationResult,
@@ -245,8 +246,15 @@ def _kind(claims: Mapping[str, Any]) -> str | None:
     return kind.value if kind else None
 
 
-def _claim_problems(claims: Mapping[str, Any], issuer: TrustedIssuer) -> list[str]:
-    return compact_claim_problems(claims)
+def _examine(claims: Mapping[str, Any], issuer: TrustedIssuer, trust: TrustList) -> Examined:
+    problems = compact_claim_problems(claims)
+    if problems:
+        return Examined(problems, None, None, [])
+    try:
+        refs, error = _status(claims, trust), None
+    except ValueError as exc:
+        refs, error = [], str(exc)
+    return Examined(problems, _instant(claims, "f"), _instant(claims, "u"), refs, error)
 
 
 COMPACT_PROFILE = Profile(
@@ -254,9 +262,7 @@ COMPACT_PROFILE = Profile(
     claimed_issuer=None,  # the kid names the issuer
     kind=_kind,
     signed_at=lambda claims: _instant(claims, "t"),
-    claim_problems=_claim_problems,
-    validity=lambda claims: (_instant(claims, "f"), _instant(claims, "u")),
-    status=_status,
+    examine=_examine,
 )
 
 

@@ -13,15 +13,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from certificates.compact import COMPACT_TYP, verify_compact_token
+from certificates.compact import COMPACT_PROFILE, COMPACT_TYP, verify_compact_token
 from certificates.jose import b64url_decode
 from certificates.status_list import StatusListError, StatusPurpose, decode_list, get_bit
 from certificates.trust import TrustList, as_trust_list
 from certificates.verify import (
     STATUS_LIST_PROFILE,
+    VC_PROFILE,
     StatusListInfo,
     VerificationResult,
     run_verification,
+    run_verifications,
     verify_credential,
 )
 
@@ -155,7 +157,8 @@ def verify_many(
     *,
     now: datetime | None = None,
 ) -> list[VerificationResult]:
-    """Verify many tokens offline in bulk: the trust list is parsed and the status lists verified once.
+    """Verify many tokens offline in bulk: the trust list is parsed and the status lists verified once, and the
+    signatures are checked back to back (see run_verifications).
 
     The cyclic garbage collector is paused for the loop. Each result holds a payload (a tree of JSON dicts and
     lists) and tuples of steps, all acyclic, so reference counting frees what is dropped; but the collector
@@ -164,17 +167,14 @@ def verify_many(
     now = now or datetime.now(UTC)
     trust = as_trust_list(trust_list)
     lookup = StatusListSet(status_lists, trust, now=now)
-    results = []
     collecting = gc.isenabled()
     gc.disable()
     try:
+        items = []
         for token in tokens:
             token = token.strip()
-            if _typ_of(token) == COMPACT_TYP:
-                results.append(verify_compact_token(token, trust, lookup, now=now))
-            else:
-                results.append(verify_credential(token, trust, lookup, now=now))
+            items.append((token, COMPACT_PROFILE if _typ_of(token) == COMPACT_TYP else VC_PROFILE))
+        return run_verifications(items, trust, lookup, now=now)
     finally:
         if collecting:
             gc.enable()
-    return results

@@ -39,11 +39,12 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -51,19 +52,16 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from certificates.credentials import (
     CertificateKind,
-    CredentialError,
     StatusRef,
+    check_credential,
     credential_kind,
-    credential_problems,
     issuer_id,
-    jwt_claims_problems,
     signed_at,
-    status_refs,
 )
 from certificates.jose import EDDSA, ES256, SUPPORTED_ALGORITHMS, b64url_decode
 from certificates.status_list import StatusPurpose
 from certificates.trust import TrustedIssuer, TrustedKey, TrustList, as_trust_list
-from certificates.w3c import VC_JWT_TYP, parse_instant
+from certificates.w3c import VC_JWT_TYP
 
 # A status list of 131,072 random bits is about 22 KB encoded; nothing legitimate comes near this.
 MAX_TOKEN_CHARS = 256 * 1024
@@ -209,10 +207,19 @@ class Profile:
     # The kind the issuer must be authorised for; None when no authorisation applies (status lists).
     kind: Callable[[Mapping[str, Any]], str | None]
     signed_at: Callable[[Mapping[str, Any]], datetime | None]
-    claim_problems: Callable[[Mapping[str, Any], TrustedIssuer], list[str]]
-    validity: Callable[[Mapping[str, Any]], tuple[datetime | None, datetime | None]]
-    # The status entries to check; may raise ValueError when they cannot be resolved (status unknown).
-    status: Callable[[Mapping[str, Any], TrustList], list[StatusRef]]
+    # One pass over the verified payload: its faults, its validity window and its status entries.
+    examine: Callable[[Mapping[str, Any], TrustedIssuer, TrustList], Examined]
+
+
+class Examined(NamedTuple):
+    """What a profile reads from a verified payload, once, for the claims, dates and status steps."""
+
+    problems: list[str]
+    valid_from: datetime | None
+    valid_until: datetime | None
+    status: list[StatusRef]
+    # Why the status entries cannot be resolved (the status is then unknown), or None.
+    status_error: str | None = None
 
 
 class _Fail(Exception):
@@ -239,10 +246,21 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates)
 
 
 def _loads_object(data: bytes, what: str) -> dict[str, Any]:
+    # Fast path: orjson reads the bytes, and writes the value back. When that gives the same bytes, the text is
+    # plain compact JSON (the form every issuer here signs) without a duplicate member: a duplicate would have
+    # been dropped, and the text written back be shorter. The json module would read the same value from it.
+    # Anything else (whitespace, escapes, a number orjson writes another way, text orjson refuses) goes to the
+    # json module, which decides and names a duplicate member. Same verdicts, a quarter of the cost.
     try:
-        value = _DECODER.decode(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise _Fail(Outcome.MALFORMED, f"the {what} is not JSON: {exc}") from None
+        value = orjson.loads(data)
+        plain = type(value) is dict and orjson.dumps(value) == data
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):  # orjson writes less deep a nesting than it reads
+        plain = False
+    if not plain:
+        try:
+            value = _DECODER.decode(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise _Fail(Outcome.MALFORMED, f"the {what} is not JSON: {exc}") from None
     if not isinstance(value, dict):
         raise _Fail(Outcome.MALFORMED, f"the {what} is not a JSON object")
     return value
@@ -256,26 +274,27 @@ def _typ_matches(typ: Any, expected: str) -> bool:
     return typ == expected or typ == "application/" + expected
 
 
-@dataclass(frozen=True)
-class _Parsed:
+class _Parsed(NamedTuple):
     """A compact JWS read once: its header and payload objects, the signing input and the raw signature."""
 
     header: dict[str, Any]
     payload: dict[str, Any]
     signing_input: bytes
     signature: bytes
+    format_step: Step  # the format step passed, with the header's alg and typ
 
 
-# Parsed, checked protected headers by (segment, expected typ). Every certificate a key signs carries the same
-# header segment, so a bulk verification decodes and checks it once. Bounded: cleared when it fills up.
-_HEADERS: dict[tuple[str, str], dict[str, Any]] = {}
+# Parsed, checked protected headers (and their passed format step) by (segment, expected typ). Every certificate
+# a key signs carries the same header segment, so a bulk verification decodes and checks it once. Bounded: cleared
+# when it fills up.
+_HEADERS: dict[tuple[str, str], tuple[dict[str, Any], Step]] = {}
 _HEADERS_MAX = 256
 
 
-def _parse_header(segment: str, profile: Profile) -> dict[str, Any]:
+def _parse_header(segment: str, profile: Profile) -> tuple[dict[str, Any], Step]:
     cached = _HEADERS.get((segment, profile.typ))
     if cached is not None:
-        return dict(cached)
+        return dict(cached[0]), cached[1]
     try:
         raw = b64url_decode(segment)
     except ValueError:
@@ -293,10 +312,11 @@ def _parse_header(segment: str, profile: Profile) -> dict[str, Any]:
         raise _Fail(Outcome.MALFORMED, "critical or b64 header parameters are not supported")
     if not isinstance(header.get("kid"), str) or not header["kid"]:
         raise _Fail(Outcome.MALFORMED, "the header has no kid")
+    step = Step(StepName.FORMAT, StepState.PASSED, f"compact JWS, alg {header['alg']}, typ {header['typ']}")
     if len(_HEADERS) >= _HEADERS_MAX:
         _HEADERS.clear()
-    _HEADERS[(segment, profile.typ)] = header
-    return dict(header)
+    _HEADERS[(segment, profile.typ)] = header, step
+    return dict(header), step
 
 
 def _parse(token: Any, profile: Profile) -> _Parsed:
@@ -312,9 +332,9 @@ def _parse(token: Any, profile: Profile) -> _Parsed:
         payload_raw, signature = b64url_decode(segments[1]), b64url_decode(segments[2])
     except ValueError:
         raise _Fail(Outcome.MALFORMED, "a segment is not base64url without padding") from None
-    header = _parse_header(segments[0], profile)
+    header, format_step = _parse_header(segments[0], profile)
     payload = _loads_object(payload_raw, "payload")
-    return _Parsed(header, payload, f"{segments[0]}.{segments[1]}".encode("ascii"), signature)
+    return _Parsed(header, payload, f"{segments[0]}.{segments[1]}".encode("ascii"), signature, format_step)
 
 
 def _find_key(
@@ -383,8 +403,8 @@ def _check_signature(parsed: _Parsed, key: TrustedKey) -> None:
         raise _Fail(Outcome.INVALID_SIGNATURE, f"the signature could not be verified: {exc}") from None
 
 
-def _check_dates(payload: Mapping[str, Any], profile: Profile, now: datetime, leeway: timedelta) -> Step:
-    valid_from, valid_until = profile.validity(payload)
+def _check_dates(examined: Examined, now: datetime, leeway: timedelta) -> Step:
+    valid_from, valid_until = examined.valid_from, examined.valid_until
     if valid_from is not None and now + leeway < valid_from:
         return Step(StepName.DATES, StepState.FAILED, f"valid from {valid_from.isoformat()}", Outcome.NOT_YET_VALID)
     if valid_until is not None and now - leeway >= valid_until:
@@ -394,49 +414,72 @@ def _check_dates(payload: Mapping[str, Any], profile: Profile, now: datetime, le
     return Step(StepName.DATES, StepState.PASSED, f"valid from {start} until {until}")
 
 
-def _check_status(
-    payload: Mapping[str, Any], profile: Profile, trust: TrustList, lookup: StatusLookup | None, issuer: TrustedIssuer
-) -> Step:
-    try:
-        refs = profile.status(payload, trust)
-    except ValueError as exc:
-        return Step(StepName.STATUS, StepState.FAILED, str(exc), Outcome.STATUS_UNKNOWN)
+_NEITHER = Step(StepName.STATUS, StepState.PASSED, "neither revoked nor suspended")
+_NO_ENTRIES = Step(StepName.STATUS, StepState.PASSED, "no status entries")
+
+
+def _check_status(examined: Examined, lookup: StatusLookup | None, issuer: TrustedIssuer) -> Step:
+    if examined.status_error is not None:
+        return Step(StepName.STATUS, StepState.FAILED, examined.status_error, Outcome.STATUS_UNKNOWN)
+    refs = examined.status
     if not refs:
-        return Step(StepName.STATUS, StepState.PASSED, "no status entries")
+        return _NO_ENTRIES
     if lookup is None:
         return Step(StepName.STATUS, StepState.FAILED, "no status source was given", Outcome.STATUS_UNKNOWN)
     # What isinstance(lookup, DescribedStatusLookup) asks, without the protocol check's cost on every token.
     describe = getattr(lookup, "list_info", None)
-    if not callable(describe):
-        describe = None
-    set_purposes: set[StatusPurpose] = set()
     unknown: list[str] = []
-    trusted = []
-    for ref in refs:
-        if describe is not None:
+    if callable(describe):
+        trusted = []
+        for ref in refs:
             info = describe(ref.list_url)
             if info is None or info.issuer_id != issuer.id or info.purpose != ref.purpose:
                 unknown.append(f"{ref.list_url} is not a trusted {ref.purpose} list of {issuer.id}")
-                continue
-        trusted.append(ref)
+            else:
+                trusted.append(ref)
+    else:
+        trusted = refs
     # A lookup may answer several entries at once (the database reads a credential's two bytes in one statement).
     many = getattr(lookup, "many", None)
     if callable(many):
         bits = many([(ref.list_url, ref.index) for ref in trusted])
     else:
         bits = [lookup(ref.list_url, ref.index) for ref in trusted]
+    revoked = suspended = False
     for ref, bit in zip(trusted, bits, strict=True):
         if bit is None:
             unknown.append(f"{ref.purpose} list {ref.list_url} is unavailable")
         elif bit:
-            set_purposes.add(ref.purpose)
-    if StatusPurpose.REVOCATION in set_purposes:
+            if ref.purpose is StatusPurpose.REVOCATION:
+                revoked = True
+            else:
+                suspended = True
+    if revoked:
         return Step(StepName.STATUS, StepState.FAILED, "revoked", Outcome.REVOKED)
-    if StatusPurpose.SUSPENSION in set_purposes:
+    if suspended:
         return Step(StepName.STATUS, StepState.FAILED, "suspended", Outcome.SUSPENDED)
     if unknown:
         return Step(StepName.STATUS, StepState.FAILED, "; ".join(unknown), Outcome.STATUS_UNKNOWN)
-    return Step(StepName.STATUS, StepState.PASSED, "neither revoked nor suspended")
+    return _NEITHER
+
+
+# The passed issuer and signature steps by issuer and key: their details are the same for every token a key signed.
+# Bounded: cleared when it fills up.
+_PASSED_STEPS: dict[tuple[str, str, str, str, str], tuple[Step, Step]] = {}
+
+
+def _passed_steps(issuer: TrustedIssuer, key: TrustedKey) -> tuple[Step, Step]:
+    memo = (issuer.id, issuer.name, issuer.member_state, key.kid, key.alg)
+    steps = _PASSED_STEPS.get(memo)
+    if steps is None:
+        steps = (
+            Step(StepName.ISSUER, StepState.PASSED, f"{issuer.name} ({issuer.member_state}), key {key.kid}"),
+            Step(StepName.SIGNATURE, StepState.PASSED, f"verified with {key.alg} key {key.kid}"),
+        )
+        if len(_PASSED_STEPS) >= _HEADERS_MAX:
+            _PASSED_STEPS.clear()
+        _PASSED_STEPS[memo] = steps
+    return steps
 
 
 _FINAL_PRECEDENCE = (Outcome.REVOKED, Outcome.SUSPENDED, Outcome.EXPIRED, Outcome.NOT_YET_VALID, Outcome.STATUS_UNKNOWN)
@@ -450,6 +493,100 @@ def _stopped(steps: list[Step], name: StepName, failure: _Fail, **found: Any) ->
 
 
 _FUTURE_IAT_GRACE = timedelta(minutes=5)
+_WELL_FORMED = Step(StepName.CLAIMS, StepState.PASSED, "well-formed")
+
+
+class _Begun(NamedTuple):
+    """A token through the steps before the signature (format, issuer, key): what the rest needs."""
+
+    parsed: _Parsed
+    profile: Profile
+    issuer: TrustedIssuer
+    key: TrustedKey
+    instant: datetime | None
+    steps: list[Step]
+
+
+def _begin(token: Any, profile: Profile, trust: TrustList) -> VerificationResult | _Begun:
+    """The format, issuer and key steps: a result when one of them failed, else what the signature step needs."""
+    if isinstance(token, bytes):
+        token = token.decode("ascii", "replace")  # a non-ASCII byte then fails the base64url check
+    if isinstance(token, str):
+        token = token.strip()
+    steps: list[Step] = []
+
+    try:
+        parsed = _parse(token, profile)
+    except _Fail as failure:
+        return _stopped(steps, StepName.FORMAT, failure)
+    header, unverified = parsed.header, parsed.payload
+    steps.append(parsed.format_step)
+    kid = header["kid"]
+
+    try:
+        issuer, key = _find_key(header, unverified, trust, profile)
+    except _Fail as failure:
+        return _stopped(steps, StepName.ISSUER, failure, kid=kid)
+    steps.append(_passed_steps(issuer, key)[0])
+
+    instant = profile.signed_at(unverified)
+    try:
+        steps.append(Step(StepName.KEY, StepState.PASSED, _check_key(key, instant)))
+    except _Fail as failure:
+        return _stopped(steps, StepName.KEY, failure, kid=kid)
+    return _Begun(parsed, profile, issuer, key, instant, steps)
+
+
+def _signature_failure(begun: _Begun) -> _Fail | None:
+    try:
+        _check_signature(begun.parsed, begun.key)
+    except _Fail as failure:
+        return failure
+    return None
+
+
+def _finish(
+    begun: _Begun,
+    failure: _Fail | None,
+    trust: TrustList,
+    status_lookup: StatusLookup | None,
+    now: datetime,
+    leeway: timedelta,
+) -> VerificationResult:
+    """The signature step's verdict (`failure`, None when it verified), then the claims, dates and status steps."""
+    parsed, issuer, steps = begun.parsed, begun.issuer, begun.steps
+    header, kid = parsed.header, parsed.header["kid"]
+    if failure is not None:
+        return _stopped(steps, StepName.SIGNATURE, failure, kid=kid)
+    payload = parsed.payload  # verified now
+    steps.append(_passed_steps(issuer, begun.key)[1])
+
+    examined = begun.profile.examine(payload, issuer, trust)
+    problems = examined.problems
+    # iat comes from the issuer, but a signing instant in the future is a fault all the same.
+    if begun.instant is not None and begun.instant > now + leeway + _FUTURE_IAT_GRACE:
+        problems.append("iat is in the future")
+    if problems:
+        failure = _Fail(Outcome.INVALID_CLAIMS, "; ".join(problems))
+        return _stopped(steps, StepName.CLAIMS, failure, payload=payload, header=header, issuer=issuer, kid=kid)
+    steps.append(_WELL_FORMED)
+
+    dates = _check_dates(examined, now, leeway)
+    status = _check_status(examined, status_lookup, issuer)
+    steps.append(dates)
+    steps.append(status)
+    outcome = Outcome.VALID
+    if dates.outcome is not None or status.outcome is not None:
+        failed = {dates.outcome, status.outcome}
+        outcome = next(candidate for candidate in _FINAL_PRECEDENCE if candidate in failed)
+    return VerificationResult(outcome, tuple(steps), payload, header, issuer, kid)
+
+
+def _instant_now(now: datetime | None) -> datetime:
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now
 
 
 def run_verification(
@@ -462,84 +599,57 @@ def run_verification(
     leeway: timedelta = timedelta(0),
 ) -> VerificationResult:
     """Run the seven steps for `profile`; the building block of verify_credential and its siblings."""
-    now = now or datetime.now(UTC)
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
+    now = _instant_now(now)
     trust = as_trust_list(trust_list)
-    if isinstance(token, bytes):
-        token = token.decode("ascii", "replace")  # a non-ASCII byte then fails the base64url check
-    if isinstance(token, str):
-        token = token.strip()
-    steps: list[Step] = []
+    begun = _begin(token, profile, trust)
+    if type(begun) is not _Begun:
+        return begun
+    return _finish(begun, _signature_failure(begun), trust, status_lookup, now, leeway)
 
-    try:
-        parsed = _parse(token, profile)
-    except _Fail as failure:
-        return _stopped(steps, StepName.FORMAT, failure)
-    header, unverified = parsed.header, parsed.payload
-    steps.append(Step(StepName.FORMAT, StepState.PASSED, f"compact JWS, alg {header['alg']}, typ {header['typ']}"))
-    kid = header["kid"]
 
-    try:
-        issuer, key = _find_key(header, unverified, trust, profile)
-    except _Fail as failure:
-        return _stopped(steps, StepName.ISSUER, failure, kid=kid)
-    steps.append(Step(StepName.ISSUER, StepState.PASSED, f"{issuer.name} ({issuer.member_state}), key {kid}"))
+def run_verifications(
+    items: Iterable[tuple[str | bytes, Profile]],
+    trust_list: TrustList | Mapping[str, Any],
+    status_lookup: StatusLookup | None,
+    *,
+    now: datetime | None,
+    leeway: timedelta = timedelta(0),
+) -> list[VerificationResult]:
+    """run_verification for many (token, profile) pairs, with the same results, in three passes: the steps before
+    the signature for every token, then every signature, then the steps after it.
 
-    instant = profile.signed_at(unverified)
-    try:
-        steps.append(Step(StepName.KEY, StepState.PASSED, _check_key(key, instant)))
-    except _Fail as failure:
-        return _stopped(steps, StepName.KEY, failure, kid=kid)
+    The signature checks run back to back. Interleaved with the Python steps, each one ran slower (an ES256
+    check followed by one JSON parse took 8 µs more than the two apart): the steps push the elliptic-curve
+    code and its tables out of the processor's caches, and the signature pushes the interpreter's out.
+    """
+    now = _instant_now(now)
+    trust = as_trust_list(trust_list)
+    items = list(items)
+    results: list[VerificationResult] = []
+    # In chunks, so that what the passes hand on (decoded segments, signing inputs) is freed and its memory reused.
+    for first in range(0, len(items), _CHUNK):
+        begun = [_begin(token, profile, trust) for token, profile in items[first : first + _CHUNK]]
+        failures = [_signature_failure(item) if type(item) is _Begun else None for item in begun]
+        results.extend(
+            _finish(item, failure, trust, status_lookup, now, leeway) if type(item) is _Begun else item
+            for item, failure in zip(begun, failures, strict=True)
+        )
+    return results
 
-    try:
-        _check_signature(parsed, key)
-    except _Fail as failure:
-        return _stopped(steps, StepName.SIGNATURE, failure, kid=kid)
-    payload = unverified  # verified now
-    steps.append(Step(StepName.SIGNATURE, StepState.PASSED, f"verified with {key.alg} key {kid}"))
-    verified = {"payload": payload, "header": header, "issuer": issuer, "kid": kid}
 
-    problems = profile.claim_problems(payload, issuer)
-    # iat comes from the issuer, but a signing instant in the future is a fault all the same.
-    if instant is not None and instant > now + leeway + _FUTURE_IAT_GRACE:
-        problems.append("iat is in the future")
-    if problems:
-        return _stopped(steps, StepName.CLAIMS, _Fail(Outcome.INVALID_CLAIMS, "; ".join(problems)), **verified)
-    steps.append(Step(StepName.CLAIMS, StepState.PASSED, "well-formed"))
-
-    dates = _check_dates(payload, profile, now, leeway)
-    status = _check_status(payload, profile, trust, status_lookup, issuer)
-    steps.append(dates)
-    steps.append(status)
-    outcome = Outcome.VALID
-    if dates.outcome is not None or status.outcome is not None:
-        failed = {dates.outcome, status.outcome}
-        outcome = next(candidate for candidate in _FINAL_PRECEDENCE if candidate in failed)
-    return VerificationResult(outcome, tuple(steps), **verified)
+_CHUNK = 1024
 
 
 # --- The VC-JWT profile -------------------------------------------------------------------------
 
 
-def _vc_validity(payload: Mapping[str, Any]) -> tuple[datetime | None, datetime | None]:
-    valid_from = parse_instant(payload["validFrom"], "validFrom")
-    valid_until = parse_instant(payload["validUntil"], "validUntil") if "validUntil" in payload else None
-    return valid_from, valid_until
-
-
-def _vc_problems(payload: Mapping[str, Any], issuer: TrustedIssuer, *, status_list: bool) -> list[str]:
-    problems = credential_problems(payload, status_list=status_list) + jwt_claims_problems(payload)
+def _examine_vc(payload: Mapping[str, Any], issuer: TrustedIssuer, *, status_list: bool) -> Examined:
+    check = check_credential(payload, status_list=status_list, jwt=True)
+    problems = check.problems
     if not problems and issuer_id(payload) != issuer.id:  # pragma: no cover - _find_key selected the issuer by it
         problems.append("the issuer is not the key's holder")
-    return problems
-
-
-def _vc_status(payload: Mapping[str, Any], trust: TrustList) -> list[StatusRef]:
-    try:
-        return status_refs(payload)
-    except CredentialError:  # pragma: no cover - rejected by the claims step first
-        return []
+    # A status list has no status of its own.
+    return Examined(problems, check.valid_from, check.valid_until, [] if status_list else check.status)
 
 
 def _kind_or_unknown(payload: Mapping[str, Any]) -> str | None:
@@ -552,9 +662,7 @@ VC_PROFILE = Profile(
     claimed_issuer=lambda payload: issuer_id(payload) or payload.get("iss"),
     kind=_kind_or_unknown,
     signed_at=signed_at,
-    claim_problems=lambda payload, issuer: _vc_problems(payload, issuer, status_list=False),
-    validity=_vc_validity,
-    status=_vc_status,
+    examine=lambda payload, issuer, trust: _examine_vc(payload, issuer, status_list=False),
 )
 
 STATUS_LIST_PROFILE = Profile(
@@ -562,9 +670,7 @@ STATUS_LIST_PROFILE = Profile(
     claimed_issuer=lambda payload: issuer_id(payload) or payload.get("iss"),
     kind=lambda payload: None,  # any trusted issuer publishes the lists for its own credentials
     signed_at=signed_at,
-    claim_problems=lambda payload, issuer: _vc_problems(payload, issuer, status_list=True),
-    validity=_vc_validity,
-    status=lambda payload, trust: [],  # a status list has no status of its own
+    examine=lambda payload, issuer, trust: _examine_vc(payload, issuer, status_list=True),
 )
 
 

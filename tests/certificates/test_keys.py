@@ -171,3 +171,26 @@ def test_empty_kek_is_refused():
     key, jwk = generate_key(ES256)
     with pytest.raises(ValueError):
         encrypt_private_key(key, "", jwk["kid"])
+
+
+@pytest.mark.parametrize("length", range(0, 40))
+def test_base64url_round_trips_every_length(length):
+    data = bytes((7 * i + length) % 256 for i in range(length))
+    assert b64url_decode(b64url_encode(data)) == data
+    assert b64url_decode(b64url_encode(data).encode()) == data
+
+
+@pytest.mark.parametrize("text", [
+    "QUJD+A", "QUJD/A", "QUJDRA==", "QUJDRA=", "QU JD", "QUJD\n", "QUJDé", "Q", "QUJDR", "*UJD", "=QUJD",
+    "QR",  # a non-canonical tail: the unused low bits of R are not zero ("QQ" is the one encoding of b"A")
+    "QUJ",  # likewise for a tail of three ("QUI" encodes b"AB")
+])
+def test_base64url_decoding_is_strict(text):
+    with pytest.raises(ValueError):
+        b64url_decode(text)
+
+
+def test_base64url_decoding_refuses_what_is_not_text():
+    with pytest.raises(ValueError):
+        b64url_decode(42)
+    assert b64url_decode("QQ") == b"A" and b64url_decode("QUI") == b"AB" and b64url_decode("-_8") == b"\xfb\xff"

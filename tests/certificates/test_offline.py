@@ -153,3 +153,46 @@ def test_bulk_verification_leaves_the_collector_as_it_found_it(issuer, token):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_bulk_verification_gives_each_token_what_verifying_it_alone_gives(issuer, make_issuer, make_credential,
+                                                                         monkeypatch):
+    """verify_many checks the signatures in a pass of their own (run_verifications): the results, in order, are
+    those of verify_offline token by token, across chunk boundaries too."""
+    import certificates.verify as verify_module
+    from certificates.offline import verify_many
+    from certificates.status_list import StatusPurpose, status_entry
+
+    monkeypatch.setattr(verify_module, "_CHUNK", 3)
+    stranger = make_issuer("XX-FAKE")
+    trust, lists = trust_list_of(issuer), lists_of(issuer, revoked=[9041], suspended=[77])
+
+    def entries(revocation, suspension):
+        return [status_entry(issuer.status_url(StatusPurpose.REVOCATION), revocation, StatusPurpose.REVOCATION),
+                status_entry(issuer.status_url(StatusPurpose.SUSPENSION), suspension, StatusPurpose.SUSPENSION)]
+
+    def signed_with(credential, signer=issuer, at=NOW - timedelta(days=1)):
+        return sign_credential(credential, signer.key, signer.kid, issued_at=at)
+
+    valid = signed_with(make_credential(issuer, status=entries(5, 6)))
+    revoked = signed_with(make_credential(issuer, status=entries(9041, 6)))
+    suspended = signed_with(make_credential(issuer, status=entries(5, 77)))
+    expired = signed_with(make_credential(issuer, status=entries(5, 6), valid_from=NOW - timedelta(days=30),
+                                          valid_until=NOW - timedelta(days=1)), at=NOW - timedelta(days=30))
+    head, body, signature = valid.split(".")
+    tampered_signature = f"{head}.{body}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
+    tampered_payload = f"{head}.{revoked.split('.')[1]}.{signature}"
+    unknown = signed_with(make_credential(stranger), signer=stranger)
+    credential = make_credential(issuer, status=entries(5, 77))
+    qr = sign_compact_token(compact_claims(credential, subject_name="Aoife Murphy", issued_at=NOW), issuer.key,
+                            issuer.kid)
+    tokens = [valid, revoked, "not a token", suspended, expired, tampered_signature, tampered_payload, unknown, qr,
+              valid, "a.b.c"]
+    results = verify_many(tokens, trust, lists, now=NOW)
+    assert [r.outcome for r in results] == [
+        Outcome.VALID, Outcome.REVOKED, Outcome.MALFORMED, Outcome.SUSPENDED, Outcome.EXPIRED,
+        Outcome.INVALID_SIGNATURE, Outcome.INVALID_SIGNATURE, Outcome.UNKNOWN_ISSUER, Outcome.SUSPENDED,
+        Outcome.VALID, Outcome.MALFORMED]
+    alone = [verify_offline(token, trust, lists, now=NOW) for token in tokens]
+    for together, single in zip(results, alone, strict=True):
+        assert together.to_dict() == single.to_dict()

@@ -344,6 +344,33 @@ def test_duplicate_json_members_are_malformed(issuer, make_credential):
     assert verify(token, issuer).outcome is Outcome.MALFORMED
 
 
+def test_a_duplicate_member_is_named_wherever_it_is(issuer, make_credential):
+    token = signed(issuer, make_credential(issuer))
+    header, payload, _ = segments(token)
+    text = compact_json(payload).decode()
+    nested = text.replace('"name":"Aoife Murphy"', '"name":"Aoife Murphy","name":"Someone Else"', 1)
+    spaced = text[:-1] + ', "jti" : "urn:uuid:00000000-0000-4000-8000-000000000000"}'
+    for doubled, member in ((nested, "name"), (spaced, "jti")):
+        result = verify(sign_compact(header, doubled.encode(), issuer.key), issuer)
+        assert result.outcome is Outcome.MALFORMED
+        assert f"the member '{member}' appears twice" in result.step(StepName.FORMAT).detail
+
+
+def test_a_payload_in_another_json_form_verifies_the_same(issuer, make_credential):
+    # Another issuer's JOSE library may write whitespace, escape non-ASCII or slashes, or put the members in
+    # another order: what it signed is the same credential.
+    credential = make_credential(issuer, subject={"id": "urn:registry:clinician:IE-N-1", "name": "Zoë Ní Bhriain/Ó"})
+    token = signed(issuer, credential)
+    header, payload, _ = segments(token)
+    compact = verify(token, issuer)
+    for text in (json.dumps(payload, indent=2), json.dumps(payload, ensure_ascii=True).replace("/", "\\/"),
+                 json.dumps(dict(reversed(payload.items())), separators=(",", ":"))):
+        result = verify(sign_compact(header, text.encode(), issuer.key), issuer)
+        assert result.outcome is Outcome.VALID
+        assert result.payload == compact.payload and result.payload["credentialSubject"]["name"] == "Zoë Ní Bhriain/Ó"
+        assert [step.state for step in result.steps] == [step.state for step in compact.steps]
+
+
 def test_now_must_be_aware(issuer, make_credential):
     with pytest.raises(ValueError):
         verify(signed(issuer, make_credential(issuer)), issuer, now=NOW.replace(tzinfo=None))
