@@ -10,7 +10,8 @@ import hashlib
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from flask import abort, current_app, jsonify, request
+import orjson
+from flask import Response, abort, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
@@ -386,8 +387,9 @@ class Verify(MethodView):
         checked = _verify_body()
         services.log_verification(checked, current_caller_or_none())
         # as_dict is already VerifyOut's shape (plain strings, booleans and the verified JSON objects), so it is
-        # sent as it is; VerifyOut documents it (tests/certificates check the two agree).
-        return jsonify(checked.as_dict())
+        # sent as it is; VerifyOut documents it (tests/certificates check the two agree). orjson writes it in a
+        # tenth of the time of Flask's provider, which sorts every key of the payload.
+        return Response(orjson.dumps(checked.as_dict()), mimetype="application/json")
 
 
 # --- keys, JWKS, trust list, status lists, statements ---------------------------------------------------------

@@ -24,6 +24,7 @@ QR only has to find and confirm it); `verification_url` refuses any URL over 666
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -155,6 +156,26 @@ def verification_url(base_url: str, token: str, *, in_query: bool = False) -> st
     if len(url.encode("utf-8")) > QR_MAX_BYTES:
         raise TokenTooLong(f"the verification URL is {len(url.encode('utf-8'))} bytes; a QR code holds {QR_MAX_BYTES}")
     return url
+
+
+_QR_HEADERS: dict[str, bool] = {}
+
+
+def is_qr_token(token: str) -> bool:
+    """Whether a token's protected header says typ wr-qr+jwt: which verifier to hand it to. Remembered per header
+    segment (every token one key signs shares it); the verifier chosen still checks the header itself."""
+    segment = token.split(".", 1)[0]
+    known = _QR_HEADERS.get(segment)
+    if known is None:
+        try:
+            header = json.loads(b64url_decode(segment))
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            header = None
+        known = isinstance(header, dict) and header.get("typ") == COMPACT_TYP
+        if len(_QR_HEADERS) >= 256:
+            _QR_HEADERS.clear()
+        _QR_HEADERS[segment] = known
+    return known
 
 
 def token_from_url(text: str) -> str:

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from certificates.compact import COMPACT_PROFILE, COMPACT_TYP, verify_compact_token
-from certificates.jose import b64url_decode
+from certificates.compact import COMPACT_PROFILE, is_qr_token, verify_compact_token
 from certificates.status_list import StatusListError, StatusPurpose, decode_list, get_bit
 from certificates.trust import TrustList, as_trust_list
 from certificates.verify import (
@@ -109,26 +108,6 @@ class StatusListSet:
         return verified.info if verified else None
 
 
-_TYP_OF_HEADER: dict[str, str | None] = {}
-
-
-def _typ_of(token: str) -> str | None:
-    """COMPACT_TYP for a QR token, else None: a cheap look for dispatch only (the chosen verifier parses the
-    header properly). Remembered per header segment, which every token of one key shares."""
-    segment = token.split(".", 1)[0]
-    if segment in _TYP_OF_HEADER:
-        return _TYP_OF_HEADER[segment]
-    try:
-        header = b64url_decode(segment).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    typ = COMPACT_TYP if f'"typ":"{COMPACT_TYP}"' in header.replace(" ", "") else None
-    if len(_TYP_OF_HEADER) >= 256:
-        _TYP_OF_HEADER.clear()
-    _TYP_OF_HEADER[segment] = typ
-    return typ
-
-
 def verify_offline(
     token: str,
     trust_list: TrustList | Mapping[str, Any],
@@ -145,7 +124,7 @@ def verify_offline(
     trust = as_trust_list(trust_list)
     lookup = StatusListSet(status_lists, trust, now=now)
     token = token.strip() if isinstance(token, str) else token
-    if isinstance(token, str) and _typ_of(token) == COMPACT_TYP:
+    if isinstance(token, str) and is_qr_token(token):
         return verify_compact_token(token, trust, lookup, now=now)
     return verify_credential(token, trust, lookup, now=now)
 
@@ -173,7 +152,7 @@ def verify_many(
         items = []
         for token in tokens:
             token = token.strip()
-            items.append((token, COMPACT_PROFILE if _typ_of(token) == COMPACT_TYP else VC_PROFILE))
+            items.append((token, COMPACT_PROFILE if is_qr_token(token) else VC_PROFILE))
         return run_verifications(items, trust, lookup, now=now)
     finally:
         if collecting:

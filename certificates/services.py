@@ -7,7 +7,6 @@ the transaction of their cause. Private keys leave the database only decrypted i
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -20,16 +19,16 @@ from flask import current_app, g, has_app_context
 from certificates import render
 from certificates.codes import InvalidCode, new_verification_code, normalise_code
 from certificates.compact import (
-    COMPACT_TYP,
     compact_claims,
     describe_compact,
+    is_qr_token,
     sign_compact_token,
     token_from_url,
     verification_url,
     verify_compact_token,
 )
 from certificates.credentials import CertificateKind, build_credential, sign_credential
-from certificates.jose import ES256, PrivateKey, b64url_decode, compact_json, sign_compact
+from certificates.jose import ES256, PrivateKey, compact_json, sign_compact
 from certificates.keys import decrypt_private_key, encrypt_private_key, generate_key, jwks
 from certificates.models import (
     Certificate,
@@ -105,8 +104,11 @@ def issuer_url(org: Organisation) -> str:
     return f"{base_url()}/issuers/{org.code}"
 
 
+_STATUS_LISTS_PATH = "/api/v1/status-lists/"
+
+
 def status_list_base() -> str:
-    return f"{base_url()}/api/v1/status-lists/"
+    return f"{base_url()}{_STATUS_LISTS_PATH}"
 
 
 def status_list_url(status_list: StatusList) -> str:
@@ -380,23 +382,37 @@ _STATUS_BYTE = (sa.select(sa.func.substr(_LISTS.c.bits, sa.bindparam("at", type_
                 .where(_LISTS.c.id == sa.bindparam("list_id")))
 
 
-# A credential carries two entries (revocation, suspension): both bytes in one statement.
+# A credential carries two entries (revocation, suspension): both bytes in one statement, with the certificate
+# whose revocation entry the first one is (the verifier asks for it next: who is verified, and the PDF's hash).
 _LIST_A, _LIST_B = _LISTS.alias("list_a"), _LISTS.alias("list_b")
+_CERTIFICATES = Certificate.__table__
 _STATUS_BYTE_PAIR = (
-    sa.select(sa.func.substr(_LIST_A.c.bits, sa.bindparam("at_a", type_=sa.Integer), 1),
-              sa.func.substr(_LIST_B.c.bits, sa.bindparam("at_b", type_=sa.Integer), 1))
-    .where(_LIST_A.c.id == sa.bindparam("list_a"), _LIST_B.c.id == sa.bindparam("list_b"))
+    sa.select(sa.func.substr(_LIST_A.c.bits, sa.bindparam("at_a", type_=sa.Integer), 1).label("byte_a"),
+              sa.func.substr(_LIST_B.c.bits, sa.bindparam("at_b", type_=sa.Integer), 1).label("byte_b"),
+              _CERTIFICATES.c.id, _CERTIFICATES.c.clinician_id, _CERTIFICATES.c.pdf_sha256,
+              _CERTIFICATES.c.credential_id)
+    .select_from(
+        _LIST_A.join(_LIST_B, _LIST_B.c.id == sa.bindparam("list_b"))
+        .outerjoin(_CERTIFICATES, sa.and_(_CERTIFICATES.c.revocation_list_id == _LIST_A.c.id,
+                                          _CERTIFICATES.c.revocation_index == sa.bindparam("index_a"))))
+    .where(_LIST_A.c.id == sa.bindparam("list_a"))
 )
 
 
 class DatabaseStatusLookup:
     """Status bits straight from the database, for the lists this registry publishes.
 
-    Reads the one byte that holds the bit, never the whole 16 KiB bitstring.
+    Reads the one byte that holds the bit, never the whole 16 KiB bitstring. Reading a credential's pair of
+    entries, it also reads the certificate holding the first one: `certificate(credential_id)` then needs no
+    statement of its own.
     """
 
+    def __init__(self) -> None:
+        self._base = status_list_base()
+        self._holder: Any = None  # the certificate row read with the last pair of entries, if any
+
     def _list(self, url: str) -> Any:
-        base = status_list_base()
+        base = self._base
         if not (url.startswith(base) and url[len(base):].isdigit() and len(url) - len(base) < 10):
             return None
         list_id = int(url[len(base):])
@@ -422,15 +438,25 @@ class DatabaseStatusLookup:
         list_a, list_b = self._list(url_a), self._list(url_b)
         if list_a is None or list_b is None or not 0 <= index_a < list_a.size or not 0 <= index_b < list_b.size:
             return [self(url, index) for url, index in entries]
-        byte_a, byte_b = fetch_first(_STATUS_BYTE_PAIR, {"list_a": list_a.id, "at_a": index_a // 8 + 1,
-                                                         "list_b": list_b.id, "at_b": index_b // 8 + 1})
-        return [get_bit(bytes(byte_a), index_a % 8), get_bit(bytes(byte_b), index_b % 8)]
+        row = fetch_first(_STATUS_BYTE_PAIR, {"list_a": list_a.id, "at_a": index_a // 8 + 1, "index_a": index_a,
+                                              "list_b": list_b.id, "at_b": index_b // 8 + 1})
+        self._holder = row if row.id is not None else None
+        return [get_bit(bytes(row.byte_a), index_a % 8), get_bit(bytes(row.byte_b), index_b % 8)]
 
     def list_info(self, status_list_url: str) -> StatusListInfo | None:
         found = self._list(status_list_url)
         if found is None:
             return None
-        return StatusListInfo(status_list_url, f"{base_url()}/issuers/{found.code}", _PURPOSES[found.purpose])
+        return StatusListInfo(status_list_url, f"{self._base[:-len(_STATUS_LISTS_PATH)]}/issuers/{found.code}",
+                              _PURPOSES[found.purpose])
+
+    def certificate(self, credential_id: Any) -> Any:
+        """id, clinician_id and pdf_sha256 of the certificate a credential id names, or None: the row read with
+        the status bits when it is that certificate, else one statement."""
+        holder = self._holder
+        if holder is not None and holder.credential_id == credential_id:
+            return holder
+        return _certificate_by_credential_id(credential_id)
 
 
 # --- issuing ---------------------------------------------------------------------------------------------------
@@ -837,14 +863,6 @@ def trust_list() -> TrustList:
     return cached
 
 
-def _typ(token: str) -> str | None:
-    try:
-        header = json.loads(b64url_decode(token.split(".", 1)[0]))
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return header.get("typ") if isinstance(header, dict) else None
-
-
 @dataclass
 class Checked:
     """A verification result with the certificate it concerns (when the registry knows it) and the shown data."""
@@ -898,7 +916,7 @@ def check_token(token: str, *, method: str = "token") -> Checked:
         token = token_from_url(token) if isinstance(token, str) else token
     except ValueError:
         pass
-    compact = isinstance(token, str) and _typ(token.strip()) == COMPACT_TYP
+    compact = isinstance(token, str) and is_qr_token(token.strip())
     lookup = DatabaseStatusLookup()
     if compact:
         result = verify_compact_token(token, trust_list(), lookup)
@@ -907,9 +925,9 @@ def check_token(token: str, *, method: str = "token") -> Checked:
     certificate = None
     if result.payload is not None:
         if compact:
-            certificate = _certificate_by_credential_id(describe_compact(result.payload)["credential_id"])
+            certificate = lookup.certificate(describe_compact(result.payload)["credential_id"])
         else:
-            certificate = _certificate_by_credential_id(result.payload.get("id"))
+            certificate = lookup.certificate(result.payload.get("id"))
     return Checked(result, certificate, method, _shown(result, compact))
 
 

@@ -82,3 +82,22 @@ def test_a_taken_index_is_never_given_again(issuing, monkeypatch):
         assert sorted(used) == sorted({taken_revocation, free}) and len(used) == 2
         untouched = next(i for i in range(131_072) if i not in (taken_revocation, free))
         assert taken_revocation in used and free in used and untouched not in used
+
+
+def test_the_pair_read_brings_the_certificate_holding_the_entry(issuing):
+    """Reading a credential's two bits also reads its certificate (id, clinician, PDF hash): the same row the
+    credential id names. Any other credential id is looked up on its own."""
+    first = issuing.certificate("IE-0001")["id"]
+    second = issuing.certificate("IE-0002")["id"]
+    token = issuing.credential(first)
+    with issuing.app.test_request_context("/api/v1/verify", method="POST"):
+        result = services.verify_credential(token, services.trust_list(), None)
+        entries = [(ref.list_url, ref.index) for ref in status_refs(result.payload)]
+        lookup = services.DatabaseStatusLookup()
+        assert lookup.many(entries) == [False, False]
+        held = lookup.certificate(result.payload["id"])
+        alone = services._certificate_by_credential_id(result.payload["id"])
+        assert held.id == first and (held.id, held.clinician_id, held.pdf_sha256) == tuple(alone)
+        other_id = services.verify_credential(issuing.credential(second), services.trust_list(), None).payload["id"]
+        assert lookup.certificate(other_id).id == second
+        assert lookup.certificate("urn:uuid:00000000-0000-4000-8000-000000000000") is None
