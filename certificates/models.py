@@ -168,3 +168,14 @@ class Verification(db.Model):
     pdf_identical: Mapped[bool | None]
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+
+
+class TrustListVersion(db.Model):
+    """One row: a number the database raises, by triggers (migration 0007), whenever an issuer key or an
+    organisation is written. A worker's parsed trust list stays current while the number is unchanged."""
+
+    __tablename__ = "trust_list_version"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(sa.BigInteger)

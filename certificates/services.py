@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, g, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 
 from certificates import render
 from certificates.codes import InvalidCode, new_verification_code, normalise_code
@@ -37,6 +37,7 @@ from certificates.models import (
     KeyAlgorithm,
     ListPurpose,
     StatusList,
+    TrustListVersion,
     Verification,
 )
 from certificates.pdffile import PdfError, attachment
@@ -67,10 +68,10 @@ from curricula.models import Outcome as CompletionOutcome
 from curricula.services import add_months
 from registry.core import audit
 from registry.core.auth import Account
-from registry.core.db import db, is_postgres, utcnow
+from registry.core.db import db, is_postgres, utcnow, writes_expected
 from registry.core.errors import Conflict, Invalid, NotFound
 from registry.core.events import completion_withdrawn, licence_event_recorded, recognition_event_recorded
-from registry.core.prepared import commit_log_row, fetch_first, fetch_raw
+from registry.core.prepared import commit_log_row, fetch_first
 from registry.licensing.models import Licence, LicenceAction, LicenceEvent, LicenceStatus
 from registry.licensing.services import state_on
 from registry.people.models import Clinician, MemberState, Organisation, OrganisationKind, Profession
@@ -383,14 +384,17 @@ _STATUS_BYTE = (sa.select(sa.func.substr(_LISTS.c.bits, sa.bindparam("at", type_
 
 
 # A credential carries two entries (revocation, suspension): both bytes in one statement, with the certificate
-# whose revocation entry the first one is (the verifier asks for it next: who is verified, and the PDF's hash).
+# whose revocation entry the first one is (the verifier asks for it next: who is verified, and the PDF's hash),
+# and the trust list version (check_token verifies with the worker's cached trust list, then checks it was current).
 _LIST_A, _LIST_B = _LISTS.alias("list_a"), _LISTS.alias("list_b")
 _CERTIFICATES = Certificate.__table__
 _STATUS_BYTE_PAIR = (
     sa.select(sa.func.substr(_LIST_A.c.bits, sa.bindparam("at_a", type_=sa.Integer), 1).label("byte_a"),
               sa.func.substr(_LIST_B.c.bits, sa.bindparam("at_b", type_=sa.Integer), 1).label("byte_b"),
               _CERTIFICATES.c.id, _CERTIFICATES.c.clinician_id, _CERTIFICATES.c.pdf_sha256,
-              _CERTIFICATES.c.credential_id)
+              _CERTIFICATES.c.credential_id,
+              sa.select(TrustListVersion.__table__.c.version).where(TrustListVersion.__table__.c.id == 1)
+              .scalar_subquery().label("trust_version"))
     .select_from(
         _LIST_A.join(_LIST_B, _LIST_B.c.id == sa.bindparam("list_b"))
         .outerjoin(_CERTIFICATES, sa.and_(_CERTIFICATES.c.revocation_list_id == _LIST_A.c.id,
@@ -410,6 +414,7 @@ class DatabaseStatusLookup:
     def __init__(self) -> None:
         self._base = status_list_base()
         self._holder: Any = None  # the certificate row read with the last pair of entries, if any
+        self.trust_version: int | None = None  # the trust list version read with the last pair, if any
 
     def _list(self, url: str) -> Any:
         base = self._base
@@ -441,6 +446,7 @@ class DatabaseStatusLookup:
         row = fetch_first(_STATUS_BYTE_PAIR, {"list_a": list_a.id, "at_a": index_a // 8 + 1, "index_a": index_a,
                                               "list_b": list_b.id, "at_b": index_b // 8 + 1})
         self._holder = row if row.id is not None else None
+        self.trust_version = row.trust_version
         return [get_bit(bytes(row.byte_a), index_a % 8), get_bit(bytes(row.byte_b), index_b % 8)]
 
     def list_info(self, status_list_url: str) -> StatusListInfo | None:
@@ -828,39 +834,54 @@ def resign(*, everything: bool = False) -> list[Certificate]:
 # --- verifying -------------------------------------------------------------------------------------------------
 
 
-# Parsed trust lists, per worker process, keyed by everything that shapes them (see _trust_signature).
-_TRUST_CACHE: dict[tuple[Any, ...], TrustList] = {}
+# The parsed trust list, per worker process, keyed by (base URL, trust list version). The database raises the
+# version (triggers, migration 0007) whenever an issuer key or an organisation is written, so a cached list is
+# current exactly while the version read from the database is the one it was built at.
+_TRUST_CACHE: dict[tuple[str, int], TrustList] = {}
+_VERSION = TrustListVersion.__table__
+_TRUST_VERSION = sa.select(_VERSION.c.version).where(_VERSION.c.id == 1)
 
 
-_KEYS, _ORGS = IssuerKey.__table__, Organisation.__table__
-_TRUST_FIELDS = (
-    sa.select(_KEYS.c.id, _KEYS.c.kid, _KEYS.c.not_before, _KEYS.c.not_after, _KEYS.c.compromised_at,
-              _ORGS.c.code, _ORGS.c.name, _ORGS.c.kind, _ORGS.c.member_state_code)
-    .join(_ORGS, _ORGS.c.id == _KEYS.c.organisation_id)
-    .order_by(_KEYS.c.id)
-)
+def trust_version() -> int | None:
+    """The trust list version, as committed (or as this transaction sees it); None if its row is missing."""
+    row = fetch_first(_TRUST_VERSION)
+    return row.version if row is not None else None
 
 
-def _trust_signature() -> tuple[Any, ...]:
-    """Every field the trust list is made of, read cheaply: a rotation, retirement, compromise or rename
-    changes it, so the cache below can never serve a stale list."""
-    rows = fetch_raw(_TRUST_FIELDS)  # compared, never read: the driver's values serve
-    return (base_url(), *map(tuple, rows))
+def _cacheable() -> bool:
+    """Whether a trust list built now may be cached: only in a read-only request, whose reads see committed data.
+    A transaction that writes sees its own uncommitted version bump, which a rollback would give back."""
+    return has_request_context() and not writes_expected()
+
+
+def _trust_at(version: int | None) -> TrustList:
+    """The trust list as of `version` (read before this is called: the list built now is at least that new)."""
+    key = (base_url(), version)
+    cached = _TRUST_CACHE.get(key)
+    if cached is None:
+        cached = TrustList.from_dict(trust_list_document())
+        if version is not None and _cacheable():
+            _TRUST_CACHE.clear()
+            _TRUST_CACHE[key] = cached
+    return cached
 
 
 def trust_list() -> TrustList:
-    """The current trust list, parsed; rebuilt only when a key or an issuer changed (checked every request)."""
+    """The current trust list, parsed; rebuilt only when a key or an issuer changed (one row read per request)."""
     cached = g.get("_certificates_trust") if has_app_context() else None
     if cached is None:
-        signature = _trust_signature()
-        cached = _TRUST_CACHE.get(signature)
-        if cached is None:
-            cached = TrustList.from_dict(trust_list_document())
-            _TRUST_CACHE.clear()
-            _TRUST_CACHE[signature] = cached
+        cached = _trust_at(trust_version())
         if has_app_context():
             g._certificates_trust = cached
     return cached
+
+
+def _last_trust() -> tuple[int, TrustList] | None:
+    """This worker's cached trust list and its version, when a read-only request may use it before checking."""
+    if not _cacheable() or not _TRUST_CACHE:
+        return None
+    (base, version), trust = next(iter(_TRUST_CACHE.items()))
+    return (version, trust) if base == base_url() else None
 
 
 @dataclass
@@ -911,17 +932,28 @@ def _shown(result: VerificationResult, compact: bool) -> dict[str, Any] | None:
 
 
 def check_token(token: str, *, method: str = "token") -> Checked:
-    """Verify a VC-JWT or a QR token (or a verification URL holding one) against the registry's own lists."""
+    """Verify a VC-JWT or a QR token (or a verification URL holding one) against the registry's own lists.
+
+    In a read-only request the worker's cached trust list is used first, and the version it was built at is
+    compared with the one read alongside the status bits (or on its own, when verification stopped before them).
+    If a key or an issuer changed meanwhile, the token is verified again with the list rebuilt.
+    """
     try:
         token = token_from_url(token) if isinstance(token, str) else token
     except ValueError:
         pass
     compact = isinstance(token, str) and is_qr_token(token.strip())
+    verify = verify_compact_token if compact else verify_credential
+    last = _last_trust()
     lookup = DatabaseStatusLookup()
-    if compact:
-        result = verify_compact_token(token, trust_list(), lookup)
-    else:
-        result = verify_credential(token, trust_list(), lookup)
+    result = verify(token, last[1] if last else trust_list(), lookup)
+    if last is not None:
+        current = lookup.trust_version if lookup.trust_version is not None else trust_version()
+        trust = last[1] if current == last[0] else _trust_at(current)
+        g._certificates_trust = trust
+        if trust is not last[1]:
+            lookup = DatabaseStatusLookup()
+            result = verify(token, trust, lookup)
     certificate = None
     if result.payload is not None:
         if compact:

@@ -29,7 +29,7 @@ HOT_STATEMENTS = {
     "practise recognitions": practise._RECOGNITION_EVENTS,
     "practise alerts": practise._OPEN_ALERTS,
     "clinician ref": people_services._CLINICIAN_REF,
-    "trust fields": certificate_services._TRUST_FIELDS,
+    "trust list version": certificate_services._TRUST_VERSION,
     "certificate ref": certificate_services._CERTIFICATE_REF,
     "certificate pdf": certificate_services._PDF,
 }
