@@ -14,7 +14,7 @@ import orjson
 from flask import Response, abort, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import ValidationError
+from marshmallow import ValidationError, validate
 
 from certificates import render, services, verify_labels
 from certificates.models import Certificate, CertificateKindColumn
@@ -343,6 +343,11 @@ class MyVerifications(MethodView):
 
 
 _VERIFY_IN = VerifyIn()  # one instance: building a schema per request cost more than loading with it
+_TOKEN_LENGTH = next(v for v in VerifyIn._declared_fields["token"].validators if isinstance(v, validate.Length))
+
+
+def _is_token(value: Any) -> bool:
+    return type(value) is str and _TOKEN_LENGTH.min <= len(value) <= _TOKEN_LENGTH.max
 
 
 def _verify_body() -> services.Checked:
@@ -353,10 +358,13 @@ def _verify_body() -> services.Checked:
         return services.check_pdf(request.files["file"].read())
     raw = request.get_data(cache=True)
     document = check_json_body(raw) if raw else {}
-    try:
-        data = _VERIFY_IN.load(document)
-    except ValidationError as exc:
-        raise Invalid("invalid value for: " + ", ".join(sorted(exc.messages)), errors=exc.messages) from exc
+    if type(document) is dict and len(document) == 1 and _is_token(document.get("token")):
+        data = document  # {"token": "..."}, which VerifyIn loads as it is; everything else goes through VerifyIn
+    else:
+        try:
+            data = _VERIFY_IN.load(document)
+        except ValidationError as exc:
+            raise Invalid("invalid value for: " + ", ".join(sorted(exc.messages)), errors=exc.messages) from exc
     if len(data) != 1:
         raise Invalid("send exactly one of token or code",
                       errors={"token": ["send exactly one of token or code"]})

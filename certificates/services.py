@@ -391,8 +391,7 @@ _CERTIFICATES = Certificate.__table__
 _STATUS_BYTE_PAIR = (
     sa.select(sa.func.substr(_LIST_A.c.bits, sa.bindparam("at_a", type_=sa.Integer), 1).label("byte_a"),
               sa.func.substr(_LIST_B.c.bits, sa.bindparam("at_b", type_=sa.Integer), 1).label("byte_b"),
-              _CERTIFICATES.c.id, _CERTIFICATES.c.clinician_id, _CERTIFICATES.c.pdf_sha256,
-              _CERTIFICATES.c.credential_id,
+              _CERTIFICATES.c.id, _CERTIFICATES.c.clinician_id, _CERTIFICATES.c.credential_id,
               sa.select(TrustListVersion.__table__.c.version).where(TrustListVersion.__table__.c.id == 1)
               .scalar_subquery().label("trust_version"))
     .select_from(
@@ -457,7 +456,7 @@ class DatabaseStatusLookup:
                               _PURPOSES[found.purpose])
 
     def certificate(self, credential_id: Any) -> Any:
-        """id, clinician_id and pdf_sha256 of the certificate a credential id names, or None: the row read with
+        """id and clinician_id of the certificate a credential id names, or None: the row read with
         the status bits when it is that certificate, else one statement."""
         holder = self._holder
         if holder is not None and holder.credential_id == credential_id:
@@ -889,7 +888,7 @@ class Checked:
     """A verification result with the certificate it concerns (when the registry knows it) and the shown data."""
 
     result: VerificationResult
-    certificate: Any  # the Certificate, or a row with its id, clinician_id and pdf_sha256
+    certificate: Any  # the Certificate, or a row with its id and clinician_id
     method: str
     data: dict[str, Any] | None
     pdf_identical: bool | None = None
@@ -903,14 +902,16 @@ class Checked:
         return body
 
 
+# Not pdf_sha256: a certificate row ends with its PDF and then the hash, and SQLite reaches a column stored after
+# a 20 KB value only by walking that value's overflow pages. check_pdf, which needs the hash, reads it itself.
 _CERTIFICATE_REF = (
-    sa.select(Certificate.__table__.c.id, Certificate.__table__.c.clinician_id, Certificate.__table__.c.pdf_sha256)
+    sa.select(Certificate.__table__.c.id, Certificate.__table__.c.clinician_id)
     .where(Certificate.__table__.c.credential_id == sa.bindparam("credential_id"))
 )
 
 
 def _certificate_by_credential_id(credential_id: Any) -> Any:
-    """id, clinician_id and pdf_sha256 of the certificate a credential id names (not its stored PDF), or None."""
+    """id and clinician_id of the certificate a credential id names, or None."""
     if not isinstance(credential_id, str) or len(credential_id) > 45:
         return None
     return fetch_first(_CERTIFICATE_REF, {"credential_id": credential_id})
@@ -993,8 +994,10 @@ def check_pdf(pdf: bytes) -> Checked:
     checked = check_token(credential, method="pdf")
     checked.method = "pdf"
     digest = hashlib.sha256(pdf).hexdigest()
-    checked.pdf_identical = checked.certificate is not None and checked.certificate.pdf_sha256 == digest
-    if checked.certificate is None:
+    if checked.certificate is not None:
+        issued = db.session.scalar(sa.select(Certificate.pdf_sha256).where(Certificate.id == checked.certificate.id))
+        checked.pdf_identical = issued == digest
+    else:
         # An unverifiable attachment may still be a copy of an issued file that was altered.
         checked.pdf_identical = db.session.scalar(
             sa.select(Certificate.id).where(Certificate.pdf_sha256 == digest)) is not None

@@ -85,7 +85,7 @@ def test_a_taken_index_is_never_given_again(issuing, monkeypatch):
 
 
 def test_the_pair_read_brings_the_certificate_holding_the_entry(issuing):
-    """Reading a credential's two bits also reads its certificate (id, clinician, PDF hash): the same row the
+    """Reading a credential's two bits also reads its certificate (id, clinician): the same row the
     credential id names. Any other credential id is looked up on its own."""
     first = issuing.certificate("IE-0001")["id"]
     second = issuing.certificate("IE-0002")["id"]
@@ -97,7 +97,7 @@ def test_the_pair_read_brings_the_certificate_holding_the_entry(issuing):
         assert lookup.many(entries) == [False, False]
         held = lookup.certificate(result.payload["id"])
         alone = services._certificate_by_credential_id(result.payload["id"])
-        assert held.id == first and (held.id, held.clinician_id, held.pdf_sha256) == tuple(alone)
+        assert held.id == first and (held.id, held.clinician_id) == tuple(alone)
         other_id = services.verify_credential(issuing.credential(second), services.trust_list(), None).payload["id"]
         assert lookup.certificate(other_id).id == second
         assert lookup.certificate("urn:uuid:00000000-0000-4000-8000-000000000000") is None
