@@ -161,7 +161,8 @@ class Verification(db.Model):
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
     method: Mapped[str] = mapped_column(sa.String(20))
     outcome: Mapped[str] = mapped_column(sa.String(30))
-    certificate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id"), index=True)
+    # Not indexed (migration 0008): nothing reads the log by certificate, and each index costs every verification.
+    certificate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id"))
     clinician_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clinicians.id"), index=True)
     organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"))
     account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id"))
