@@ -384,8 +384,8 @@ _STATUS_BYTE = (sa.select(sa.func.substr(_LISTS.c.bits, sa.bindparam("at", type_
 
 
 # A credential carries two entries (revocation, suspension): both bytes in one statement, with the certificate
-# whose revocation entry the first one is (the verifier asks for it next: who is verified, and the PDF's hash),
-# and the trust list version (check_token verifies with the worker's cached trust list, then checks it was current).
+# whose revocation entry the first one is (the verification log names it and its clinician), and the trust list
+# version (check_token verifies with the worker's cached trust list, then checks it was current).
 _LIST_A, _LIST_B = _LISTS.alias("list_a"), _LISTS.alias("list_b")
 _CERTIFICATES = Certificate.__table__
 _STATUS_BYTE_PAIR = (
@@ -877,9 +877,10 @@ def trust_list() -> TrustList:
 
 def _last_trust() -> tuple[int, TrustList] | None:
     """This worker's cached trust list and its version, when a read-only request may use it before checking."""
-    if not _cacheable() or not _TRUST_CACHE:
+    entries = list(_TRUST_CACHE.items())  # one step: another thread may replace the entry meanwhile
+    if not entries or not _cacheable():
         return None
-    (base, version), trust = next(iter(_TRUST_CACHE.items()))
+    (base, version), trust = entries[0]
     return (version, trust) if base == base_url() else None
 
 
