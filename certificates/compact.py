@@ -37,6 +37,7 @@ from certificates.keys import public_jwk
 from certificates.status_list import StatusPurpose
 from certificates.trust import TrustedIssuer, TrustList
 from certificates.verify import (
+    HEADER_CACHE_CHARS,
     Examined,
     Profile,
     StatusLookup,
@@ -172,9 +173,10 @@ def is_qr_token(token: str) -> bool:
         except (ValueError, UnicodeDecodeError, RecursionError):
             header = None
         known = isinstance(header, dict) and header.get("typ") == COMPACT_TYP
-        if len(_QR_HEADERS) >= 256:
-            _QR_HEADERS.clear()
-        _QR_HEADERS[segment] = known
+        if len(segment) <= HEADER_CACHE_CHARS:  # anyone may send a token: only a header of sane size is kept
+            if len(_QR_HEADERS) >= 256:
+                _QR_HEADERS.clear()
+            _QR_HEADERS[segment] = known
     return known
 
 

@@ -289,6 +289,9 @@ class _Parsed(NamedTuple):
 # when it fills up.
 _HEADERS: dict[tuple[str, str], tuple[dict[str, Any], Step]] = {}
 _HEADERS_MAX = 256
+# Only headers of this size are remembered: a real one is about 150 characters, and a public verifier must not
+# let anyone fill its memory with 256 remembered headers of 256 KiB each.
+HEADER_CACHE_CHARS = 512
 
 
 def _parse_header(segment: str, profile: Profile) -> tuple[dict[str, Any], Step]:
@@ -313,9 +316,10 @@ def _parse_header(segment: str, profile: Profile) -> tuple[dict[str, Any], Step]
     if not isinstance(header.get("kid"), str) or not header["kid"]:
         raise _Fail(Outcome.MALFORMED, "the header has no kid")
     step = Step(StepName.FORMAT, StepState.PASSED, f"compact JWS, alg {header['alg']}, typ {header['typ']}")
-    if len(_HEADERS) >= _HEADERS_MAX:
-        _HEADERS.clear()
-    _HEADERS[(segment, profile.typ)] = header, step
+    if len(segment) <= HEADER_CACHE_CHARS:
+        if len(_HEADERS) >= _HEADERS_MAX:
+            _HEADERS.clear()
+        _HEADERS[(segment, profile.typ)] = header, step
     return dict(header), step
 
 

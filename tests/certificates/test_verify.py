@@ -435,3 +435,21 @@ def test_hostile_values_never_crash_the_verifier(issuer, make_credential):
             forged_header = b64url_encode(compact_json({**header, name: value}))
             outcomes.add(verify_credential(forged_header + token[token.index(".") :], trust, now=NOW).outcome)
     assert Outcome.INVALID_CLAIMS in outcomes and Outcome.MALFORMED in outcomes
+
+
+def test_an_oversized_header_is_verified_but_not_remembered(issuer, make_credential):
+    """Anyone may send a token: a header far larger than a real one is checked like any other, and not kept."""
+    from certificates import compact
+    from certificates import verify as verify_module
+
+    header, payload, _ = segments(signed(issuer, make_credential(issuer)))
+    padded = {**header, "x-padding": "p" * 2_000}
+    token = sign_compact(padded, compact_json(payload), issuer.key)
+    segment = token.split(".")[0]
+    assert len(segment) > verify_module.HEADER_CACHE_CHARS
+    assert verify(token, issuer).outcome is Outcome.VALID
+    assert not compact.is_qr_token(token)
+    assert all(key[0] != segment for key in verify_module._HEADERS) and segment not in compact._QR_HEADERS
+    small = signed(issuer, make_credential(issuer))
+    assert verify(small, issuer).outcome is Outcome.VALID
+    assert any(key[0] == small.split(".")[0] for key in verify_module._HEADERS)
