@@ -364,11 +364,16 @@ def signed_status_list(status_list: StatusList) -> str:
 # A status list's size, purpose and issuer never change once it exists, and lists are never deleted:
 # cached per worker process.
 _LIST_HEADERS: dict[int, Any] = {}
+# What the status step asks of each entry's list URL (its issuer and purpose), by (status list base, URL), for the
+# same reason. Only URLs naming an existing list are kept, and the table is cleared when it fills up.
+_LIST_INFOS: dict[tuple[str, str], StatusListInfo] = {}
+_LIST_INFOS_MAX = 1024
 
 
 def forget_cached_lists() -> None:
     """Drop the per-process caches (after a database is emptied, as between tests; never needed in service)."""
     _LIST_HEADERS.clear()
+    _LIST_INFOS.clear()
     _TRUST_CACHE.clear()
 
 
@@ -410,8 +415,9 @@ class DatabaseStatusLookup:
     statement of its own.
     """
 
-    def __init__(self) -> None:
-        self._base = status_list_base()
+    def __init__(self, base: str | None = None) -> None:
+        """`base` is the registry's base URL, when the caller has it at hand."""
+        self._base = f"{base}{_STATUS_LISTS_PATH}" if base is not None else status_list_base()
         self._holder: Any = None  # the certificate row read with the last pair of entries, if any
         self.trust_version: int | None = None  # the trust list version read with the last pair, if any
 
@@ -449,11 +455,18 @@ class DatabaseStatusLookup:
         return [get_bit(bytes(row.byte_a), index_a % 8), get_bit(bytes(row.byte_b), index_b % 8)]
 
     def list_info(self, status_list_url: str) -> StatusListInfo | None:
-        found = self._list(status_list_url)
-        if found is None:
-            return None
-        return StatusListInfo(status_list_url, f"{self._base[:-len(_STATUS_LISTS_PATH)]}/issuers/{found.code}",
-                              _PURPOSES[found.purpose])
+        key = (self._base, status_list_url)
+        info = _LIST_INFOS.get(key)
+        if info is None:
+            found = self._list(status_list_url)
+            if found is None:
+                return None
+            info = StatusListInfo(status_list_url, f"{self._base[:-len(_STATUS_LISTS_PATH)]}/issuers/{found.code}",
+                                  _PURPOSES[found.purpose])
+            if len(_LIST_INFOS) >= _LIST_INFOS_MAX:
+                _LIST_INFOS.clear()
+            _LIST_INFOS[key] = info
+        return info
 
     def certificate(self, credential_id: Any) -> Any:
         """id and clinician_id of the certificate a credential id names, or None: the row read with
@@ -875,13 +888,13 @@ def trust_list() -> TrustList:
     return cached
 
 
-def _last_trust() -> tuple[int, TrustList] | None:
+def _last_trust(base: str) -> tuple[int, TrustList] | None:
     """This worker's cached trust list and its version, when a read-only request may use it before checking."""
     entries = list(_TRUST_CACHE.items())  # one step: another thread may replace the entry meanwhile
     if not entries or not _cacheable():
         return None
-    (base, version), trust = entries[0]
-    return (version, trust) if base == base_url() else None
+    (cached_base, version), trust = entries[0]
+    return (version, trust) if cached_base == base else None
 
 
 @dataclass
@@ -946,15 +959,16 @@ def check_token(token: str, *, method: str = "token") -> Checked:
         pass
     compact = isinstance(token, str) and is_qr_token(token.strip())
     verify = verify_compact_token if compact else verify_credential
-    last = _last_trust()
-    lookup = DatabaseStatusLookup()
+    base = base_url()
+    last = _last_trust(base)
+    lookup = DatabaseStatusLookup(base)
     result = verify(token, last[1] if last else trust_list(), lookup)
     if last is not None:
         current = lookup.trust_version if lookup.trust_version is not None else trust_version()
         trust = last[1] if current == last[0] else _trust_at(current)
         g._certificates_trust = trust
         if trust is not last[1]:
-            lookup = DatabaseStatusLookup()
+            lookup = DatabaseStatusLookup(base)
             result = verify(token, trust, lookup)
     certificate = None
     if result.payload is not None:

@@ -197,31 +197,34 @@ def _account_from_api_key(secret: str) -> Account:
 
 def _credentials() -> tuple[str, str] | None:
     """("bearer", token) or ("api-key", secret) from the request's headers; None when it sends neither."""
-    header = request.headers.get("Authorization", "")
-    api_key = request.headers.get("X-API-Key")
+    environ = request.environ  # the WSGI names of the two headers: one proxy lookup, no header object
+    header = environ.get("HTTP_AUTHORIZATION", "")
+    api_key = environ.get("HTTP_X_API_KEY")
+    if not header and not api_key:
+        return None
     if header[:7].lower() == "bearer ":
         return "bearer", header[7:].strip()
     if header[:7].lower() == "apikey ":
         return "api-key", header[7:].strip()
     if api_key:
         return "api-key", api_key.strip()
-    if header:
-        raise Unauthorized("use 'Authorization: Bearer <token>' or an API key")
-    return None
+    raise Unauthorized("use 'Authorization: Bearer <token>' or an API key")
+
+
+def _account_from(credentials: tuple[str, str] | None) -> Account | None:
+    """The account the credentials name, or the page session's account when there are none."""
+    if credentials is None:
+        return g.get("session_account")
+    if credentials[0] == "bearer":
+        return _account_from_token(credentials[1])
+    return _account_from_api_key(credentials[1])
 
 
 def current_account_or_none() -> Account | None:
     """The caller, from a bearer token or an API key; None when anonymous. Cached per request."""
     if "account" in g:
         return g.account
-    credentials = _credentials()
-    if credentials is None:
-        account = getattr(g, "session_account", None)
-    elif credentials[0] == "bearer":
-        account = _account_from_token(credentials[1])
-    else:
-        account = _account_from_api_key(credentials[1])
-    g.account = account
+    account = g.account = _account_from(_credentials())
     return account
 
 
@@ -275,8 +278,8 @@ def current_caller_or_none() -> Caller | None:
             if row is None or not row.active:
                 raise Unauthorized("the account behind this token is not active")
             caller = Caller(row.id, row.role, row.organisation_id, row.clinician_id, row.member_state_code)
-        else:
-            account = current_account_or_none()
+        else:  # the credentials are read once: an anonymous verification asks for the caller on every request
+            account = g.account = _account_from(credentials)
             caller = Caller.of(account) if account is not None else None
     g.caller = caller
     return caller

@@ -37,7 +37,7 @@ Processor = Callable[[Any], Any] | None
 
 
 class _Compiled:
-    __slots__ = ("sql", "names", "positional", "bind", "defaults", "columns", "dialect", "result", "row")
+    __slots__ = ("sql", "names", "positional", "bind", "plan", "defaults", "columns", "dialect", "result", "row")
 
     def __init__(self, statement: Any, dialect: Any, column_keys: list[str] | None = None):
         compiled = statement.compile(dialect=dialect, column_keys=column_keys)
@@ -49,6 +49,7 @@ class _Compiled:
         self.bind: dict[str, Processor] = {
             name: compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in set(self.names)
         }
+        self.plan = [(name, self.bind[name]) for name in self.names]
         self.dialect = dialect
         selected = statement.selected_columns if isinstance(statement, sa.Select) else None
         self.columns = list(selected) if selected is not None else []
@@ -59,14 +60,11 @@ class _Compiled:
         self.row = type("Row", (namedtuple("RowBase", keys),), {"__slots__": (), "_mapping": property(_mapping)})
 
     def parameters(self, params: Mapping[str, Any]) -> Any:
-        def value(name: str) -> Any:
-            given = params[name] if name in params else self.defaults[name]
-            process = self.bind[name]
-            return process(given) if process is not None else given
-
-        if self.positional:
-            return [value(name) for name in self.names]
-        return {name: value(name) for name in self.names}
+        defaults, values = self.defaults, []
+        for name, process in self.plan:  # a plain loop: this runs for every prepared statement
+            given = params[name] if name in params else defaults[name]
+            values.append(process(given) if process is not None else given)
+        return values if self.positional else dict(zip(self.names, values, strict=True))
 
     def processors(self, description: Any) -> list[Processor]:
         """Each column's result processor, given the driver's type code (PostgreSQL numerics need it)."""
