@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, g, jsonify, render_template, request
 from flask_migrate import Migrate
 from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from registry import config as config_module
@@ -49,6 +50,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     config_module.check_production(app.config)
+    proxies = config_module.check_proxies(app.config)
+    if proxies:
+        # Behind N proxies the client's address is the Nth from the right of X-Forwarded-For: the verification
+        # rate limit and the sign-in throttle count per client, not per proxy. Addresses a client wrote further
+        # left are ignored, and so is the header when no proxy is configured.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     if app.config["ENV_NAME"] == "production":
         app.config.update(SESSION_COOKIE_SECURE=True)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")

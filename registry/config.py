@@ -26,6 +26,7 @@ ENV_KEYS = {
     "REGISTRY_SIGN_IN_MAX_FAILURES": ("SIGN_IN_MAX_FAILURES", int),
     "REGISTRY_SIGN_IN_MAX_FAILURES_PER_ADDRESS": ("SIGN_IN_MAX_FAILURES_PER_ADDRESS", int),
     "REGISTRY_SIGN_IN_WINDOW_SECONDS": ("SIGN_IN_WINDOW_SECONDS", int),
+    "REGISTRY_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
 }
 
 
@@ -46,6 +47,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SIGN_IN_MAX_FAILURES": 5,
         "SIGN_IN_MAX_FAILURES_PER_ADDRESS": 30,
         "SIGN_IN_WINDOW_SECONDS": 900,
+        # Reverse proxies in front of the service that append to X-Forwarded-For (0: the service is reached
+        # directly, and the header is ignored, since any client can send it).
+        "TRUSTED_PROXIES": 0,
         # Recycle connections instead of pinging on every checkout (a round trip per request).
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
         "JSON_SORT_KEYS": False,
@@ -70,6 +74,14 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
 
 class InsecureConfiguration(SystemExit):
     """Raised at start-up when production would run on demo secrets."""
+
+
+def check_proxies(config: dict[str, Any]) -> int:
+    """The number of trusted reverse proxies, refused at start-up unless it is 0 to 5."""
+    count = config.get("TRUSTED_PROXIES", 0)
+    if type(count) is not int or not 0 <= count <= 5:
+        raise SystemExit(f"REGISTRY_TRUSTED_PROXIES must be a whole number from 0 to 5, not {count!r}")
+    return count
 
 
 def check_production(config: dict[str, Any]) -> None:

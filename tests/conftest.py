@@ -47,13 +47,14 @@ def _reset_postgres(url: str) -> None:
         engine.dispose()
 
 
-def make_test_app(url: str) -> Flask:
+def make_test_app(url: str, **settings: Any) -> Flask:
     return create_app(
         {
             "TESTING": True,
             "ENV_NAME": "test",
             "SQLALCHEMY_DATABASE_URI": url,
             "BASE_URL": "http://registry.test",
+            **settings,
         }
     )
 

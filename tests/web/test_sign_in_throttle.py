@@ -168,3 +168,23 @@ def test_blank_or_malformed_attempts_are_not_counted_and_need_the_form_token(pag
     no_token = client.post("/sign-in", data={"email": "clinician@test.example", "password": "wrong"})
     assert no_token.status_code == 400
     assert count(app, "sign_in_failures") == 0
+
+
+def test_behind_a_trusted_proxy_the_per_address_limit_counts_each_client(pages, app, monkeypatch):
+    """With REGISTRY_TRUSTED_PROXIES=1 (the wrapping create_app does), clients behind one proxy address do not
+    lock each other out; an address a client writes in front of the proxy's does not help it."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    monkeypatch.setattr(app, "wsgi_app", ProxyFix(app.wsgi_app, x_for=1, x_proto=1))
+    monkeypatch.setitem(app.config, "SIGN_IN_MAX_FAILURES_PER_ADDRESS", 3)
+    client = pages.client()
+
+    def via_proxy(email: str, password: str, forwarded: str):
+        return client.post("/api/v1/auth/token", json={"email": email, "password": password},
+                           headers={"X-Forwarded-For": forwarded}, environ_base={"REMOTE_ADDR": "10.1.1.1"})
+
+    for n in range(3):
+        assert via_proxy(f"guess{n}@test.example", "x", "203.0.113.9").status_code == 401
+    assert via_proxy("clinician@test.example", PASSWORD, "203.0.113.9").status_code == 429
+    assert via_proxy("clinician@test.example", PASSWORD, "203.0.113.9, 203.0.113.9").status_code == 429
+    assert via_proxy("clinician@test.example", PASSWORD, "203.0.113.9, 198.51.100.7").status_code == 200
