@@ -559,9 +559,12 @@ class _Batcher:
         wanted = {r.registry_number for r in rows if r.registry_number and r.registry_number not in self.clinicians}
         if wanted:
             self.clinicians.update(dict.fromkeys(wanted))
-            for registry_number, clinician_id in session.execute(
-                sa.select(Clinician.registry_number, Clinician.id).where(Clinician.registry_number.in_(wanted))
-            ):
+            found = _rows_in(session, f"SELECT registry_number, id FROM {Clinician.__tablename__} "  # noqa: S608
+                                      "WHERE registry_number IN ({})", list(wanted))
+            if found is None:  # pragma: no cover - SQLite (qmark) and psycopg (pyformat) are covered
+                found = session.execute(sa.select(Clinician.registry_number, Clinician.id)
+                                        .where(Clinician.registry_number.in_(wanted)))
+            for registry_number, clinician_id in found:
                 self.clinicians[registry_number] = clinician_id
         wanted_licences = {(r.board, r.licence_number) for r in rows
                            if r.licence_number and (r.board, r.licence_number) not in self.licences}
@@ -592,6 +595,12 @@ class _Batcher:
                 offerings[row[0]] = row
         references = [r.reference for r in rows if r.reference]
         existing: dict[str, Any] = {}
+        if references:
+            # Most references of an import are new: only those already recorded are read in full (typed values).
+            recorded = _rows_in(session, f"SELECT reference FROM {Completion.__tablename__} "  # noqa: S608
+                                         "WHERE hub_id = {} AND reference IN ({})", references, self.hub_id)
+            if recorded is not None:
+                references = [reference for (reference,) in recorded]
         if references:
             columns = [getattr(Completion, name) for name in COMPARED]
             for row in session.execute(
@@ -721,6 +730,21 @@ _INSERTED = ("clinician_id", "course_id", "offering_id", "reference", "completed
              "valid_until", "hub_id", "recorded_at", "recorded_by_id")
 # Positional placeholders by DBAPI paramstyle (psycopg takes %s for positional parameters under both).
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def _rows_in(connection: Any, sql: str, values: list[Any], *leading: Any) -> list[tuple[Any, ...]] | None:
+    """The raw rows of `sql`, a SELECT ending in "IN ({})" (after one "{}" per leading parameter), for `values`.
+
+    The placeholders are written here and the values go to the driver as they are: SQLAlchemy's expanding IN
+    processed each of a batch's values on every execution, which cost more than the lookup itself. Values and
+    results are text and integers, which need no type processing. None when the driver's paramstyle is not one
+    this knows (the caller then asks through SQLAlchemy).
+    """
+    placeholder = _PLACEHOLDERS.get(connection.dialect.paramstyle)
+    if placeholder is None:  # pragma: no cover - SQLite (qmark) and psycopg (pyformat) are covered
+        return None
+    marks = [placeholder] * len(leading) + [", ".join([placeholder] * len(values))]
+    return connection.exec_driver_sql(sql.format(*marks), (*leading, *values)).all()
 
 
 def _identity(value: Any) -> Any:
