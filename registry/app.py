@@ -50,12 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     config_module.check_production(app.config)
-    proxies = config_module.check_proxies(app.config)
-    if proxies:
-        # Behind N proxies the client's address is the Nth from the right of X-Forwarded-For: the verification
-        # rate limit and the sign-in throttle count per client, not per proxy. Addresses a client wrote further
-        # left are ignored, and so is the header when no proxy is configured.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+    trust_proxies(app, config_module.check_proxies(app.config))
     if app.config["ENV_NAME"] == "production":
         app.config.update(SESSION_COOKIE_SECURE=True)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
@@ -119,6 +114,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def trust_proxies(app: Flask, proxies: int) -> None:
+    """Behind `proxies` reverse proxies, the client's address is the one that many places from the right of
+    X-Forwarded-For: the verification rate limit and the sign-in throttle count per client, not per proxy.
+    Addresses a client wrote further left are ignored, and so is the header when `proxies` is 0."""
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
 
 def _import_models() -> None:

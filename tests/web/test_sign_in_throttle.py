@@ -171,11 +171,12 @@ def test_blank_or_malformed_attempts_are_not_counted_and_need_the_form_token(pag
 
 
 def test_behind_a_trusted_proxy_the_per_address_limit_counts_each_client(pages, app, monkeypatch):
-    """With REGISTRY_TRUSTED_PROXIES=1 (the wrapping create_app does), clients behind one proxy address do not
+    """With REGISTRY_TRUSTED_PROXIES=1 (create_app's own wrapping), clients behind one proxy address do not
     lock each other out; an address a client writes in front of the proxy's does not help it."""
-    from werkzeug.middleware.proxy_fix import ProxyFix
+    from registry.app import trust_proxies
 
-    monkeypatch.setattr(app, "wsgi_app", ProxyFix(app.wsgi_app, x_for=1, x_proto=1))
+    monkeypatch.setattr(app, "wsgi_app", app.wsgi_app)  # restored after the test
+    trust_proxies(app, 1)
     monkeypatch.setitem(app.config, "SIGN_IN_MAX_FAILURES_PER_ADDRESS", 3)
     client = pages.client()
 
