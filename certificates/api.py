@@ -47,6 +47,7 @@ from registry.core.errors import (
     TooManyRequests,
     problem_response,
 )
+from registry.core.prepared import independent_reads
 from registry.core.schemas import check_json_body
 from registry.licensing.services import find_licence
 from registry.people import services as people
@@ -350,6 +351,22 @@ def _is_token(value: Any) -> bool:
     return type(value) is str and _TOKEN_LENGTH.min <= len(value) <= _TOKEN_LENGTH.max
 
 
+def _token_body(raw: bytes) -> dict[str, str] | None:
+    """The body when it is exactly {"token": "<a token>"}, else None (check_json_body and VerifyIn then decide).
+
+    orjson reads it in a fraction of json's time. Where the two parsers differ (orjson turns integers beyond
+    64 bits into floats, refuses NaN, lone surrogates and invalid UTF-8), a body with one string member is
+    either refused by orjson, and then read again by check_json_body, or read the same by both.
+    """
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if type(document) is dict and len(document) == 1 and _is_token(document.get("token")):
+        return document
+    return None
+
+
 def _verify_body() -> services.Checked:
     if request.mimetype == "multipart/form-data":
         if set(request.files) != {"file"} or len(request.files.getlist("file")) != 1 or list(request.form):
@@ -357,10 +374,11 @@ def _verify_body() -> services.Checked:
                           errors={"file": ["send exactly one file named 'file'"]})
         return services.check_pdf(request.files["file"].read())
     raw = request.get_data(cache=True)
-    document = check_json_body(raw) if raw else {}
-    if type(document) is dict and len(document) == 1 and _is_token(document.get("token")):
+    document = _token_body(raw)
+    if document is not None:
         data = document  # {"token": "..."}, which VerifyIn loads as it is; everything else goes through VerifyIn
     else:
+        document = check_json_body(raw) if raw else {}
         try:
             data = _VERIFY_IN.load(document)
         except ValidationError as exc:
@@ -392,6 +410,7 @@ class Verify(MethodView):
         # Verifying only reads; its one write is the log row. On SQLite the reads must not hold the write lock
         # (a POST otherwise begins IMMEDIATE), or verifications would queue behind each other.
         expect_writes(False)
+        independent_reads()  # one statement reads the status bits, the trust list version and the certificate
         checked = _verify_body()
         services.log_verification(checked, current_caller_or_none())
         # as_dict is already VerifyOut's shape (plain strings, booleans and the verified JSON objects), so it is

@@ -1019,6 +1019,9 @@ def check_pdf(pdf: bytes) -> Checked:
     return checked
 
 
+_VERIFICATIONS = Verification.__table__
+
+
 def log_verification(checked: Checked, caller: Any) -> None:
     """Record who verified what, and the result (the clinician sees this log), and commit it.
 
@@ -1026,8 +1029,8 @@ def log_verification(checked: Checked, caller: Any) -> None:
     the cheapest safe way (`commit_log_row`); the verification itself only read.
     """
     certificate = checked.certificate
-    commit_log_row(Verification.__table__, {
-        "occurred_at": utcnow(), "method": checked.method, "outcome": checked.result.outcome.value,
+    commit_log_row(_VERIFICATIONS, {
+        "occurred_at": utcnow(), "method": checked.method, "outcome": checked.result.outcome._value_,
         "certificate_id": certificate.id if certificate else None,
         "clinician_id": certificate.clinician_id if certificate else None,
         "organisation_id": caller.organisation_id if caller else None,

@@ -12,8 +12,9 @@ and skip only the per-call machinery:
   (dates, UTC instants, enums, JSON come back as `session.execute` returns them);
 - where the session has a transaction (any request that writes, the CLI, the services' own callers),
   the statement runs in it, on its connection, seeing its uncommitted changes;
-- a read-only request without one reads through one pooled connection of its own, in one transaction
-  (one snapshot for all its reads), given back when the request ends.
+- a read-only request without one reads through a connection of its own, in one transaction (one snapshot
+  for all its reads), ended when the request ends; the connection then waits, checked out of the pool and
+  outside any transaction, for the next read-only request (`_IdleReads`).
 
 `commit_log_row` is the matching write: the one row a read-only request records (who read a record,
 who verified a certificate), committed without a second transaction.
@@ -24,12 +25,15 @@ tests/core/test_prepared.py checks the rows against `session.execute` on SQLite 
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from collections import namedtuple
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, g, has_request_context
+from flask import Flask, current_app, g, has_request_context
 
 from registry.core.db import db, loaded_after_commit, start_writing, writes_expected
 
@@ -97,6 +101,75 @@ def _compiled(statement: Any, dialect: Any, column_keys: tuple[str, ...] | None 
 # --- the connection a statement runs on ------------------------------------------------------------------------
 
 _READ = "_prepared_read_connection"
+_INDEPENDENT = "_prepared_independent_reads"
+# Idle read connections kept per engine. A pool checkout and checkin (SQLAlchemy's connection fairy, its weakref
+# finalizer, the reset on return) cost more than the verification's status read itself; a connection taken from
+# here costs a list pop. At most this many wait idle; more are given back to the pool. Each goes back to the pool
+# after a few minutes all the same, where the engine's pool_recycle and pre-ping settings apply to it.
+_IDLE_MAX = 4
+_IDLE_SECONDS = 300.0
+
+
+class _IdleReads:
+    """An app's read connections between read-only requests, each with the time it left the pool.
+
+    They stay checked out of the pool, outside any transaction (each request's read transaction ends before its
+    connection comes back here), so they hold no lock and no snapshot. One that left the pool more than
+    `_IDLE_SECONDS` ago goes back to it; one whose rollback fails is invalidated; disposing of the engine (as
+    after restoring a database) closes them. They go with the app: its extensions hold them.
+    """
+
+    __slots__ = ("idle", "engine_id")
+
+    def __init__(self) -> None:
+        self.idle: list[tuple[Any, float]] = []
+        self.engine_id: int | None = None  # the engine whose disposal is listened for
+
+    def take(self, engine: sa.Engine) -> tuple[Any, float]:
+        """(pooled connection, when it left the pool)."""
+        idle = self.idle
+        while idle:
+            try:
+                pooled, since = idle.pop()  # atomic: another thread may pop meanwhile
+            except IndexError:
+                break
+            if time.monotonic() - since < _IDLE_SECONDS:
+                return pooled, since
+            pooled.close()
+        if self.engine_id != id(engine):
+            with _LISTEN_LOCK:
+                if self.engine_id != id(engine):
+                    sa.event.listen(engine, "engine_disposed", lambda _engine: self.close_all())
+                    self.engine_id = id(engine)
+        return engine.raw_connection(), time.monotonic()
+
+    def give_back(self, pooled: Any, since: float) -> None:
+        try:
+            pooled.rollback()
+        except Exception as exc:  # the request is answered; a broken connection is only not kept
+            _log.warning("a read connection could not end its transaction and is discarded: %s", exc)
+            pooled.invalidate()
+            pooled.close()
+            return
+        if len(self.idle) < _IDLE_MAX:
+            self.idle.append((pooled, since))
+        else:
+            pooled.close()
+
+    def close_all(self) -> None:
+        """Close every idle connection."""
+        while self.idle:
+            try:
+                pooled, _since = self.idle.pop()
+            except IndexError:
+                break
+            pooled.invalidate()
+            pooled.close()
+
+
+_LISTEN_LOCK = threading.Lock()
+_log = logging.getLogger(__name__)
+_IDLE_KEY = "registry_idle_reads"
 
 
 def _own_read_connection() -> bool:
@@ -111,32 +184,40 @@ def _own_read_connection() -> bool:
 def _connection() -> tuple[Any, Any]:
     """(DBAPI connection, dialect) for the next statement."""
     if has_request_context():
-        found = g.get(_READ)  # (pooled connection, its DBAPI connection, dialect)
+        found = g.get(_READ)  # (idle reads, pooled connection, its DBAPI connection, dialect, since)
         if found is not None:
-            return found[1], found[2]
+            return found[2], found[3]
         if _own_read_connection():
             engine = db.engine
-            pooled = engine.raw_connection()
-            if engine.dialect.name == "sqlite":  # the driver opens no transaction itself (see core.db)
-                pooled.driver_connection.execute("BEGIN")
-            setattr(g, _READ, (pooled, pooled.driver_connection, engine.dialect))
-            return pooled.driver_connection, engine.dialect
+            reads = current_app.extensions[_IDLE_KEY]
+            pooled, since = reads.take(engine)
+            raw = pooled.driver_connection
+            # The driver opens no transaction itself (see core.db): BEGIN makes one snapshot of all the reads.
+            if engine.dialect.name == "sqlite" and not g.get(_INDEPENDENT):
+                raw.execute("BEGIN")
+            setattr(g, _READ, (reads, pooled, raw, engine.dialect, since))
+            return raw, engine.dialect
     connection = db.session.connection()  # begins the session's transaction if it has not begun
     return connection.connection.driver_connection, connection.dialect
 
 
+def independent_reads() -> None:
+    """Declare that the prepared reads of this read-only request need no common snapshot: on SQLite each then
+    runs as a statement of its own, without a BEGIN and a COMMIT around it. For a request that reads once and
+    logs once (a verification: its status bits, trust list version and certificate come in one statement)."""
+    g.setdefault(_INDEPENDENT, True)
+
+
 def release_read_connection(_error: BaseException | None = None) -> None:
-    """End the request's read transaction and give its connection back to the pool (request teardown)."""
+    """End the request's read transaction; its connection waits for the next read-only request (request
+    teardown)."""
     found = g.pop(_READ, None) if has_request_context() else None
     if found is not None:
-        pooled = found[0]
-        try:
-            pooled.rollback()
-        finally:
-            pooled.close()
+        found[0].give_back(found[1], found[4])
 
 
 def init_app(app: Flask) -> None:
+    app.extensions[_IDLE_KEY] = _IdleReads()
     app.teardown_request(release_read_connection)
 
 
@@ -193,7 +274,8 @@ def commit_log_row(table: sa.Table, values: dict[str, Any]) -> None:
     one autocommit statement, for which SQLite takes the write lock and waits up to busy_timeout like any
     writer; on PostgreSQL it joins the read transaction, which commits.
     """
-    if not (has_request_context() and (_READ in g or _own_read_connection())):
+    found = g.get(_READ) if has_request_context() else None
+    if found is None and not _own_read_connection():
         session = db.session()  # made only here: creating a session (and closing it at teardown) costs 0.05 ms
         with loaded_after_commit():
             if not writes_expected():
@@ -201,7 +283,7 @@ def commit_log_row(table: sa.Table, values: dict[str, Any]) -> None:
             session.execute(table.insert(), values)
             session.commit()
         return
-    raw, dialect = _connection()
+    raw, dialect = (found[2], found[3]) if found is not None else _connection()
     insert = _INSERTS.get(table)
     if insert is None:
         insert = _INSERTS[table] = table.insert()

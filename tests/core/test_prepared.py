@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date, timedelta
 
 import pytest
@@ -83,22 +84,127 @@ def test_every_hot_statement_matches_sqlalchemy_on_every_clinician(demo):
     assert all(compared.values()), {name: n for name, n in compared.items() if not n}
 
 
-def test_a_standing_read_logs_one_row_and_gives_its_connection_back(app, world):
+def _idle(app) -> list:
+    return app.extensions["registry_idle_reads"].idle
+
+
+def _in_transaction(raw) -> bool:
+    """Whether a DBAPI connection (sqlite3 or psycopg) is inside a transaction."""
+    if isinstance(raw, sqlite3.Connection):
+        return raw.in_transaction
+    from psycopg import pq
+
+    return raw.info.transaction_status != pq.TransactionStatus.IDLE
+
+
+def _closed(raw) -> bool:
+    if isinstance(raw, sqlite3.Connection):
+        try:
+            raw.execute("SELECT 1")
+        except sqlite3.ProgrammingError:
+            return True
+        return False
+    return raw.closed
+
+
+def test_read_only_requests_log_one_row_each_and_share_one_idle_connection(app, world):
+    """Three standing reads: three log rows; one connection served them all, and between requests it waits
+    outside any transaction (no lock, no snapshot held); nothing else stays checked out of the pool."""
     officer = world.accounts["board_ie"]
     number, clinician_id = world.clinician.registry_number, world.clinician.id
     with app.app_context():
         pool = db.engine.pool
-    before = pool.checkedout()
+    served = []
     for _ in range(3):
         r = app.test_client().get(f"/api/v1/clinicians/{number}/standing", headers=world.h("board_ie"))
         assert r.status_code == 200, r.get_data(as_text=True)
         assert r.json["clinician"]["registry_number"] == number
+        served.append(_idle(app)[-1][0].driver_connection)
+    assert served[0] is served[1] is served[2]
+    assert not any(_in_transaction(pooled.driver_connection) for pooled, _since in _idle(app))
     with app.app_context():
         rows = db.session.execute(sa.select(AccessLog.actor_id, AccessLog.organisation_id, AccessLog.what)
                                   .where(AccessLog.clinician_id == clinician_id)).all()
         organisation_id = db.session.get(Account, officer.id).organisation_id
         assert rows == [(officer.id, organisation_id, "standing")] * 3
-    assert pool.checkedout() == before
+        db.session.remove()
+    assert pool.checkedout() == len(_idle(app))
+
+
+def test_disposing_of_the_engine_closes_the_idle_read_connections(app, world):
+    """As after restoring a database: the idle connections are closed, and the next read opens a new one."""
+    path = f"/api/v1/clinicians/{world.clinician.registry_number}/standing"
+    assert app.test_client().get(path, headers=world.h("board_ie")).status_code == 200
+    idle = [pooled.driver_connection for pooled, _since in _idle(app)]
+    assert idle
+    with app.app_context():
+        db.engine.dispose()
+    assert _idle(app) == [] and all(_closed(raw) for raw in idle)
+    assert app.test_client().get(path, headers=world.h("board_ie")).status_code == 200
+    assert len(_idle(app)) == 1 and _idle(app)[0][0].driver_connection not in idle
+
+
+def test_a_read_connection_that_cannot_end_its_transaction_is_discarded(app, caplog):
+    with app.app_context():
+        reads, pool = app.extensions["registry_idle_reads"], db.engine.pool
+        pooled, since = reads.take(db.engine)
+        kept = list(reads.idle)
+        checked_out = pool.checkedout()
+        pooled.driver_connection.close()  # its rollback now fails, as a dropped link's would
+        reads.give_back(pooled, since)
+        assert reads.idle == kept and pool.checkedout() == checked_out - 1
+        assert "discarded" in caplog.text
+
+
+def test_at_most_a_few_connections_wait_and_each_goes_back_to_the_pool_in_time(app, monkeypatch):
+    from registry.core import prepared
+
+    with app.app_context():
+        reads, engine = app.extensions["registry_idle_reads"], db.engine
+        taken = [reads.take(engine) for _ in range(prepared._IDLE_MAX + 2)]
+        for pooled, since in taken:
+            reads.give_back(pooled, since)
+        assert len(reads.idle) == prepared._IDLE_MAX
+        assert engine.pool.checkedout() == prepared._IDLE_MAX
+
+        checkins: list[int] = []
+
+        def count(*_args):
+            checkins.append(1)
+
+        sa.event.listen(engine.pool, "checkin", count)
+        try:
+            pooled, since = reads.take(engine)  # recent: no checkin
+            reads.give_back(pooled, since)
+            assert checkins == []
+            monkeypatch.setattr(prepared, "_IDLE_SECONDS", 0.0)
+            pooled, since = reads.take(engine)  # every idle one is now too old: each goes back first
+            assert len(checkins) == prepared._IDLE_MAX and reads.idle == []
+            reads.give_back(pooled, since)
+        finally:
+            sa.event.remove(engine.pool, "checkin", count)
+
+
+def test_independent_reads_run_without_a_transaction_on_sqlite(app, world):
+    """A verification reads once: on SQLite its statement runs on its own, with no BEGIN and COMMIT around it.
+    Other read-only requests read in one transaction (one snapshot for all their reads)."""
+    from flask import g
+
+    from registry.core.db import expect_writes
+    from registry.core.prepared import independent_reads, release_read_connection
+
+    params = {"number": world.clinician.registry_number}
+    for independent in (True, False):
+        with app.test_request_context("/", method="GET"):
+            expect_writes(False)
+            if independent:
+                independent_reads()
+            assert fetch_first(people_services._CLINICIAN_REF, params).id == world.clinician.id
+            raw = g._prepared_read_connection[2]
+            if isinstance(raw, sqlite3.Connection):
+                assert raw.in_transaction is not independent
+            release_read_connection()
+            assert not _in_transaction(raw)
 
 
 def test_a_refused_read_writes_no_log_row(app, world):
