@@ -115,35 +115,38 @@ class _IdleReads:
 
     They stay checked out of the pool, outside any transaction (each request's read transaction ends before its
     connection comes back here), so they hold no lock and no snapshot. One that left the pool more than
-    `_IDLE_SECONDS` ago goes back to it; one whose rollback fails is invalidated; disposing of the engine (as
-    after restoring a database) closes them. They go with the app: its extensions hold them.
+    `_IDLE_SECONDS` ago goes back to it; one whose rollback fails is invalidated. Disposing of the engine (as
+    after restoring a database) closes them, and a connection a request held meanwhile is closed when it comes
+    back instead of waiting here. They go with the app: its extensions hold them.
     """
 
-    __slots__ = ("idle", "engine_id")
+    __slots__ = ("idle", "engine_id", "generation", "lock")
 
     def __init__(self) -> None:
-        self.idle: list[tuple[Any, float]] = []
+        self.idle: list[tuple[Any, float, int]] = []  # (pooled connection, when it left the pool, generation)
         self.engine_id: int | None = None  # the engine whose disposal is listened for
+        self.generation = 0  # raised by each disposal of the engine
+        self.lock = threading.Lock()
 
-    def take(self, engine: sa.Engine) -> tuple[Any, float]:
-        """(pooled connection, when it left the pool)."""
+    def take(self, engine: sa.Engine) -> tuple[Any, float, int]:
+        """(pooled connection, when it left the pool, generation): give all three back to `give_back`."""
         idle = self.idle
         while idle:
             try:
-                pooled, since = idle.pop()  # atomic: another thread may pop meanwhile
+                entry = idle.pop()  # atomic: another thread may pop meanwhile
             except IndexError:
                 break
-            if time.monotonic() - since < _IDLE_SECONDS:
-                return pooled, since
-            pooled.close()
+            if time.monotonic() - entry[1] < _IDLE_SECONDS:
+                return entry
+            entry[0].close()
         if self.engine_id != id(engine):
             with _LISTEN_LOCK:
                 if self.engine_id != id(engine):
                     sa.event.listen(engine, "engine_disposed", lambda _engine: self.close_all())
                     self.engine_id = id(engine)
-        return engine.raw_connection(), time.monotonic()
+        return engine.raw_connection(), time.monotonic(), self.generation
 
-    def give_back(self, pooled: Any, since: float) -> None:
+    def give_back(self, pooled: Any, since: float, generation: int) -> None:
         try:
             pooled.rollback()
         except Exception as exc:  # the request is answered; a broken connection is only not kept
@@ -151,18 +154,21 @@ class _IdleReads:
             pooled.invalidate()
             pooled.close()
             return
-        if len(self.idle) < _IDLE_MAX:
-            self.idle.append((pooled, since))
-        else:
+        with self.lock:
+            keep = generation == self.generation and len(self.idle) < _IDLE_MAX
+            if keep:
+                self.idle.append((pooled, since, generation))
+        if not keep:
+            if generation != self.generation:
+                pooled.invalidate()  # taken before the engine was disposed of: not to be used again
             pooled.close()
 
     def close_all(self) -> None:
-        """Close every idle connection."""
-        while self.idle:
-            try:
-                pooled, _since = self.idle.pop()
-            except IndexError:
-                break
+        """Close every idle connection, and every one taken before now when it comes back."""
+        with self.lock:
+            self.generation += 1
+            entries, self.idle[:] = list(self.idle), []
+        for pooled, _since, _generation in entries:
             pooled.invalidate()
             pooled.close()
 
@@ -184,18 +190,18 @@ def _own_read_connection() -> bool:
 def _connection() -> tuple[Any, Any]:
     """(DBAPI connection, dialect) for the next statement."""
     if has_request_context():
-        found = g.get(_READ)  # (idle reads, pooled connection, its DBAPI connection, dialect, since)
+        found = g.get(_READ)  # (idle reads, pooled connection, its DBAPI connection, dialect, since, generation)
         if found is not None:
             return found[2], found[3]
         if _own_read_connection():
             engine = db.engine
             reads = current_app.extensions[_IDLE_KEY]
-            pooled, since = reads.take(engine)
+            pooled, since, generation = reads.take(engine)
             raw = pooled.driver_connection
             # The driver opens no transaction itself (see core.db): BEGIN makes one snapshot of all the reads.
             if engine.dialect.name == "sqlite" and not g.get(_INDEPENDENT):
                 raw.execute("BEGIN")
-            setattr(g, _READ, (reads, pooled, raw, engine.dialect, since))
+            setattr(g, _READ, (reads, pooled, raw, engine.dialect, since, generation))
             return raw, engine.dialect
     connection = db.session.connection()  # begins the session's transaction if it has not begun
     return connection.connection.driver_connection, connection.dialect
@@ -213,7 +219,7 @@ def release_read_connection(_error: BaseException | None = None) -> None:
     teardown)."""
     found = g.pop(_READ, None) if has_request_context() else None
     if found is not None:
-        found[0].give_back(found[1], found[4])
+        found[0].give_back(found[1], found[4], found[5])
 
 
 def init_app(app: Flask) -> None:

@@ -121,7 +121,7 @@ def test_read_only_requests_log_one_row_each_and_share_one_idle_connection(app, 
         assert r.json["clinician"]["registry_number"] == number
         served.append(_idle(app)[-1][0].driver_connection)
     assert served[0] is served[1] is served[2]
-    assert not any(_in_transaction(pooled.driver_connection) for pooled, _since in _idle(app))
+    assert not any(_in_transaction(pooled.driver_connection) for pooled, _since, _generation in _idle(app))
     with app.app_context():
         rows = db.session.execute(sa.select(AccessLog.actor_id, AccessLog.organisation_id, AccessLog.what)
                                   .where(AccessLog.clinician_id == clinician_id)).all()
@@ -135,7 +135,7 @@ def test_disposing_of_the_engine_closes_the_idle_read_connections(app, world):
     """As after restoring a database: the idle connections are closed, and the next read opens a new one."""
     path = f"/api/v1/clinicians/{world.clinician.registry_number}/standing"
     assert app.test_client().get(path, headers=world.h("board_ie")).status_code == 200
-    idle = [pooled.driver_connection for pooled, _since in _idle(app)]
+    idle = [pooled.driver_connection for pooled, _since, _generation in _idle(app)]
     assert idle
     with app.app_context():
         db.engine.dispose()
@@ -144,14 +144,30 @@ def test_disposing_of_the_engine_closes_the_idle_read_connections(app, world):
     assert len(_idle(app)) == 1 and _idle(app)[0][0].driver_connection not in idle
 
 
+def test_a_connection_taken_before_the_engine_was_disposed_of_is_closed_when_it_comes_back(app):
+    """A request reading while the engine is disposed of (a restored database) gives back a connection of the old
+    pool: it is closed, not kept for the next request."""
+    with app.app_context():
+        reads, engine = app.extensions["registry_idle_reads"], db.engine
+        ticket = reads.take(engine)
+        raw = ticket[0].driver_connection
+        engine.dispose()
+        reads.give_back(*ticket)
+        assert reads.idle == [] and _closed(raw)
+        fresh = reads.take(engine)
+        assert fresh[0].driver_connection is not raw and not _closed(fresh[0].driver_connection)
+        reads.give_back(*fresh)
+        assert len(reads.idle) == 1
+
+
 def test_a_read_connection_that_cannot_end_its_transaction_is_discarded(app, caplog):
     with app.app_context():
         reads, pool = app.extensions["registry_idle_reads"], db.engine.pool
-        pooled, since = reads.take(db.engine)
+        pooled, since, generation = reads.take(db.engine)
         kept = list(reads.idle)
         checked_out = pool.checkedout()
         pooled.driver_connection.close()  # its rollback now fails, as a dropped link's would
-        reads.give_back(pooled, since)
+        reads.give_back(pooled, since, generation)
         assert reads.idle == kept and pool.checkedout() == checked_out - 1
         assert "discarded" in caplog.text
 
@@ -162,8 +178,8 @@ def test_at_most_a_few_connections_wait_and_each_goes_back_to_the_pool_in_time(a
     with app.app_context():
         reads, engine = app.extensions["registry_idle_reads"], db.engine
         taken = [reads.take(engine) for _ in range(prepared._IDLE_MAX + 2)]
-        for pooled, since in taken:
-            reads.give_back(pooled, since)
+        for ticket in taken:
+            reads.give_back(*ticket)
         assert len(reads.idle) == prepared._IDLE_MAX
         assert engine.pool.checkedout() == prepared._IDLE_MAX
 
@@ -174,13 +190,12 @@ def test_at_most_a_few_connections_wait_and_each_goes_back_to_the_pool_in_time(a
 
         sa.event.listen(engine.pool, "checkin", count)
         try:
-            pooled, since = reads.take(engine)  # recent: no checkin
-            reads.give_back(pooled, since)
+            reads.give_back(*reads.take(engine))  # recent: no checkin
             assert checkins == []
             monkeypatch.setattr(prepared, "_IDLE_SECONDS", 0.0)
-            pooled, since = reads.take(engine)  # every idle one is now too old: each goes back first
+            ticket = reads.take(engine)  # every idle one is now too old: each goes back first
             assert len(checkins) == prepared._IDLE_MAX and reads.idle == []
-            reads.give_back(pooled, since)
+            reads.give_back(*ticket)
         finally:
             sa.event.remove(engine.pool, "checkin", count)
 
