@@ -102,7 +102,7 @@ def _compiled(statement: Any, dialect: Any, column_keys: tuple[str, ...] | None 
 
 _READ = "_prepared_read_connection"
 _INDEPENDENT = "_prepared_independent_reads"
-# Idle read connections kept per engine. A pool checkout and checkin (SQLAlchemy's connection fairy, its weakref
+# Idle read connections, kept per app. A pool checkout and checkin (SQLAlchemy's connection fairy, its weakref
 # finalizer, the reset on return) cost more than the verification's status read itself; a connection taken from
 # here costs a list pop. At most this many wait idle; more are given back to the pool. Each goes back to the pool
 # after a few minutes all the same, where the engine's pool_recycle and pre-ping settings apply to it.
