@@ -146,9 +146,13 @@ class _IdleReads:
                     self.engine_id = id(engine)
         return engine.raw_connection(), time.monotonic(), self.generation
 
-    def give_back(self, pooled: Any, since: float, generation: int) -> None:
+    def give_back(self, pooled: Any, since: float, generation: int, autocommit: bool = False) -> None:
+        """End the connection's transaction (and its autocommit, when independent reads switched it on) and keep
+        it for the next read-only request, or return it to the pool."""
         try:
             pooled.rollback()
+            if autocommit:
+                pooled.driver_connection.autocommit = False  # as the pool and every other request expect it
         except Exception as exc:  # the request is answered; a broken connection is only not kept
             _log.warning("a read connection could not end its transaction and is discarded: %s", exc)
             pooled.invalidate()
@@ -190,7 +194,8 @@ def _own_read_connection() -> bool:
 def _connection() -> tuple[Any, Any]:
     """(DBAPI connection, dialect) for the next statement."""
     if has_request_context():
-        found = g.get(_READ)  # (idle reads, pooled connection, its DBAPI connection, dialect, since, generation)
+        # (idle reads, pooled connection, its DBAPI connection, dialect, since, generation, autocommit)
+        found = g.get(_READ)
         if found is not None:
             return found[2], found[3]
         if _own_read_connection():
@@ -198,19 +203,27 @@ def _connection() -> tuple[Any, Any]:
             reads = current_app.extensions[_IDLE_KEY]
             pooled, since, generation = reads.take(engine)
             raw = pooled.driver_connection
-            # The driver opens no transaction itself (see core.db): BEGIN makes one snapshot of all the reads.
-            if engine.dialect.name == "sqlite" and not g.get(_INDEPENDENT):
-                raw.execute("BEGIN")
-            setattr(g, _READ, (reads, pooled, raw, engine.dialect, since, generation))
+            independent = g.get(_INDEPENDENT, False)
+            autocommit = False
+            if engine.dialect.name == "sqlite":
+                # The driver opens no transaction itself (see core.db): BEGIN makes one snapshot of all the reads.
+                if not independent:
+                    raw.execute("BEGIN")
+            elif independent:
+                # psycopg sends BEGIN as a round trip of its own before the first statement, and the log row then
+                # needs a COMMIT: in autocommit the read and the row take one round trip each.
+                raw.autocommit = autocommit = True
+            setattr(g, _READ, (reads, pooled, raw, engine.dialect, since, generation, autocommit))
             return raw, engine.dialect
     connection = db.session.connection()  # begins the session's transaction if it has not begun
     return connection.connection.driver_connection, connection.dialect
 
 
 def independent_reads() -> None:
-    """Declare that the prepared reads of this read-only request need no common snapshot: on SQLite each then
-    runs as a statement of its own, without a BEGIN and a COMMIT around it. For a request that reads once and
-    logs once (a verification: its status bits, trust list version and certificate come in one statement)."""
+    """Declare that the prepared reads of this read-only request need no common snapshot: each then runs as a
+    statement of its own, without a BEGIN and a COMMIT around it (on PostgreSQL the connection is in autocommit
+    until the request ends, so its log row commits as it is inserted). For a request that reads once and logs
+    once (a verification: its status bits, trust list version and certificate come in one statement)."""
     g.setdefault(_INDEPENDENT, True)
 
 
@@ -219,7 +232,7 @@ def release_read_connection(_error: BaseException | None = None) -> None:
     teardown)."""
     found = g.pop(_READ, None) if has_request_context() else None
     if found is not None:
-        found[0].give_back(found[1], found[4], found[5])
+        found[0].give_back(found[1], found[4], found[5], found[6])
 
 
 def init_app(app: Flask) -> None:
@@ -278,7 +291,8 @@ def commit_log_row(table: sa.Table, values: dict[str, Any]) -> None:
     A read-only request adds it through its own read connection: on SQLite the read transaction ends first
     (its snapshot may be older than the latest write, so it cannot become a writer) and the row goes in as
     one autocommit statement, for which SQLite takes the write lock and waits up to busy_timeout like any
-    writer; on PostgreSQL it joins the read transaction, which commits.
+    writer; on PostgreSQL it joins the read transaction, which commits (after independent reads, in autocommit,
+    it commits as it goes in).
     """
     found = g.get(_READ) if has_request_context() else None
     if found is None and not _own_read_connection():
@@ -301,4 +315,5 @@ def commit_log_row(table: sa.Table, values: dict[str, Any]) -> None:
     else:
         with raw.cursor() as cursor:
             cursor.execute(compiled.sql, compiled.parameters(values))
-        raw.commit()
+        if not raw.autocommit:  # in autocommit (independent reads) the insert has committed itself
+            raw.commit()

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from certificates import services as certificate_services
 from registry.core.audit import AccessLog
 from registry.core.auth import Account
-from registry.core.db import db
+from registry.core.db import db, utcnow
 from registry.core.prepared import fetch_all, fetch_first
 from registry.people import services as people_services
 from registry.people.models import Clinician
@@ -200,26 +200,50 @@ def test_at_most_a_few_connections_wait_and_each_goes_back_to_the_pool_in_time(a
             sa.event.remove(engine.pool, "checkin", count)
 
 
-def test_independent_reads_run_without_a_transaction_on_sqlite(app, world):
-    """A verification reads once: on SQLite its statement runs on its own, with no BEGIN and COMMIT around it.
-    Other read-only requests read in one transaction (one snapshot for all their reads)."""
+def test_independent_reads_run_without_a_transaction(app, world):
+    """A verification reads once: its statement runs on its own, with no BEGIN and COMMIT around it (on
+    PostgreSQL in autocommit, which ends with the request). Other read-only requests read in one transaction (one
+    snapshot for all their reads)."""
     from flask import g
 
     from registry.core.db import expect_writes
     from registry.core.prepared import independent_reads, release_read_connection
 
     params = {"number": world.clinician.registry_number}
-    for independent in (True, False):
+    for independent in (True, False, True):
         with app.test_request_context("/", method="GET"):
             expect_writes(False)
             if independent:
                 independent_reads()
             assert fetch_first(people_services._CLINICIAN_REF, params).id == world.clinician.id
             raw = g._prepared_read_connection[2]
-            if isinstance(raw, sqlite3.Connection):
-                assert raw.in_transaction is not independent
+            assert _in_transaction(raw) is not independent
             release_read_connection()
             assert not _in_transaction(raw)
+            if not isinstance(raw, sqlite3.Connection):
+                assert raw.autocommit is False  # what the next request and the pool expect
+
+
+def test_a_log_row_after_independent_reads_is_committed(app, world):
+    """After an independent read the log row commits as it goes in: another connection sees it before the
+    request ends, and the connection keeps no transaction open."""
+    from flask import g
+
+    from registry.core.db import expect_writes
+    from registry.core.prepared import commit_log_row, independent_reads, release_read_connection
+
+    with app.test_request_context("/", method="GET"):
+        expect_writes(False)
+        independent_reads()
+        fetch_first(people_services._CLINICIAN_REF, {"number": world.clinician.registry_number})
+        commit_log_row(AccessLog.__table__, {"occurred_at": utcnow(), "actor_id": None, "actor_label": "test",
+                                              "organisation_id": None, "clinician_id": world.clinician.id,
+                                              "what": "standing", "request_id": None})
+        raw = g._prepared_read_connection[2]
+        assert not _in_transaction(raw)
+        with db.engine.connect() as other:
+            assert other.scalar(sa.select(sa.func.count()).select_from(AccessLog)) == 1
+        release_read_connection()
 
 
 def test_a_refused_read_writes_no_log_row(app, world):
