@@ -204,16 +204,18 @@ def _connection() -> tuple[Any, Any]:
             pooled, since, generation = reads.take(engine)
             raw = pooled.driver_connection
             independent = g.get(_INDEPENDENT, False)
-            autocommit = False
-            if engine.dialect.name == "sqlite":
+            sqlite = engine.dialect.name == "sqlite"
+            autocommit = independent and not sqlite
+            # Held by the request before anything is sent on it: if that fails, teardown still gives it back.
+            setattr(g, _READ, (reads, pooled, raw, engine.dialect, since, generation, autocommit))
+            if sqlite:
                 # The driver opens no transaction itself (see core.db): BEGIN makes one snapshot of all the reads.
                 if not independent:
                     raw.execute("BEGIN")
-            elif independent:
+            elif autocommit:
                 # psycopg sends BEGIN as a round trip of its own before the first statement, and the log row then
                 # needs a COMMIT: in autocommit the read and the row take one round trip each.
-                raw.autocommit = autocommit = True
-            setattr(g, _READ, (reads, pooled, raw, engine.dialect, since, generation, autocommit))
+                raw.autocommit = True
             return raw, engine.dialect
     connection = db.session.connection()  # begins the session's transaction if it has not begun
     return connection.connection.driver_connection, connection.dialect

@@ -172,6 +172,32 @@ def test_a_read_connection_that_cannot_end_its_transaction_is_discarded(app, cap
         assert "discarded" in caplog.text
 
 
+@pytest.mark.parametrize("independent", [False, True])
+def test_a_read_connection_that_fails_at_its_first_use_still_goes_back(app, world, independent, caplog):
+    """A connection dropped while it waited idle fails when the next request starts its read (SQLite's BEGIN,
+    PostgreSQL's switch to autocommit, or the read itself): that request fails, and at its end the connection is
+    discarded, not left checked out of the pool."""
+    from registry.core.db import expect_writes
+    from registry.core.prepared import independent_reads, release_read_connection
+
+    with app.app_context():
+        reads, pool = app.extensions["registry_idle_reads"], db.engine.pool
+        pooled, since, generation = reads.take(db.engine)
+        pooled.driver_connection.close()  # as a dropped link would leave it
+        reads.idle.append((pooled, since, generation))
+        checked_out = pool.checkedout()
+    with app.test_request_context("/", method="GET"):
+        expect_writes(False)
+        if independent:
+            independent_reads()
+        with pytest.raises(Exception):  # noqa: B017 - the driver's own error for a closed connection
+            fetch_first(people_services._CLINICIAN_REF, {"number": world.clinician.registry_number})
+        release_read_connection()
+    assert pooled not in [entry[0] for entry in reads.idle]
+    assert pool.checkedout() == checked_out - 1
+    assert "discarded" in caplog.text
+
+
 def test_at_most_a_few_connections_wait_and_each_goes_back_to_the_pool_in_time(app, monkeypatch):
     from registry.core import prepared
 
