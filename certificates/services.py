@@ -98,7 +98,7 @@ def _now() -> datetime:
 
 
 def base_url() -> str:
-    return current_app.config["BASE_URL"].rstrip("/")
+    return current_app._get_current_object().config["BASE_URL"].rstrip("/")  # type: ignore[attr-defined]
 
 
 def issuer_url(org: Organisation) -> str:
@@ -966,7 +966,7 @@ def check_token(token: str, *, method: str = "token") -> Checked:
     if last is not None:
         current = lookup.trust_version if lookup.trust_version is not None else trust_version()
         trust = last[1] if current == last[0] else _trust_at(current)
-        g._certificates_trust = trust
+        g._get_current_object()._certificates_trust = trust  # type: ignore[attr-defined]
         if trust is not last[1]:
             lookup = DatabaseStatusLookup(base)
             result = verify(token, trust, lookup)

@@ -70,14 +70,20 @@ class _Compiled:
             values.append(process(given) if process is not None else given)
         return values if self.positional else dict(zip(self.names, values, strict=True))
 
-    def processors(self, description: Any) -> list[Processor]:
-        """Each column's result processor, given the driver's type code (PostgreSQL numerics need it)."""
+    def processors(self, description: Any) -> list[Processor] | None:
+        """Each column's result processor, given the driver's type code (PostgreSQL numerics need it); None
+        when no column has one (the driver's values are the results)."""
         if self.result is None:
-            self.result = [column.type.dialect_impl(self.dialect).result_processor(self.dialect, described[1])
-                           for column, described in zip(self.columns, description, strict=True)]
-        return self.result
+            processors = [column.type.dialect_impl(self.dialect).result_processor(self.dialect, described[1])
+                          for column, described in zip(self.columns, description, strict=True)]
+            self.result = processors if any(p is not None for p in processors) else []
+        return self.result or None
 
-    def build(self, processors: list[Processor], raw: tuple[Any, ...]) -> Any:
+    def build(self, processors: list[Processor] | None, raw: tuple[Any, ...]) -> Any:
+        if processors is None:
+            if len(raw) != len(self.columns):
+                raise ValueError(f"expected {len(self.columns)} columns, the driver returned {len(raw)}")
+            return self.row._make(raw)
         return self.row._make([process(v) if process is not None else v
                                for process, v in zip(processors, raw, strict=True)])
 
@@ -194,20 +200,21 @@ def _own_read_connection() -> bool:
 def _connection() -> tuple[Any, Any]:
     """(DBAPI connection, dialect) for the next statement."""
     if has_request_context():
+        request_g = g._get_current_object()  # type: ignore[attr-defined]  (one proxy lookup, not four)
         # (idle reads, pooled connection, its DBAPI connection, dialect, since, generation, autocommit)
-        found = g.get(_READ)
+        found = request_g.get(_READ)
         if found is not None:
             return found[2], found[3]
         if _own_read_connection():
             engine = db.engine
-            reads = current_app.extensions[_IDLE_KEY]
+            reads = current_app._get_current_object().extensions[_IDLE_KEY]  # type: ignore[attr-defined]
             pooled, since, generation = reads.take(engine)
             raw = pooled.driver_connection
-            independent = g.get(_INDEPENDENT, False)
+            independent = request_g.get(_INDEPENDENT, False)
             sqlite = engine.dialect.name == "sqlite"
             autocommit = independent and not sqlite
             # Held by the request before anything is sent on it: if that fails, teardown still gives it back.
-            setattr(g, _READ, (reads, pooled, raw, engine.dialect, since, generation, autocommit))
+            setattr(request_g, _READ, (reads, pooled, raw, engine.dialect, since, generation, autocommit))
             if sqlite:
                 # The driver opens no transaction itself (see core.db): BEGIN makes one snapshot of all the reads.
                 if not independent:
@@ -226,13 +233,13 @@ def independent_reads() -> None:
     statement of its own, without a BEGIN and a COMMIT around it (on PostgreSQL the connection is in autocommit
     until the request ends, so its log row commits as it is inserted). For a request that reads once and logs
     once (a verification: its status bits, trust list version and certificate come in one statement)."""
-    g.setdefault(_INDEPENDENT, True)
+    g._get_current_object().setdefault(_INDEPENDENT, True)  # type: ignore[attr-defined]
 
 
 def release_read_connection(_error: BaseException | None = None) -> None:
     """End the request's read transaction; its connection waits for the next read-only request (request
     teardown)."""
-    found = g.pop(_READ, None) if has_request_context() else None
+    found = g._get_current_object().pop(_READ, None) if has_request_context() else None  # type: ignore[attr-defined]
     if found is not None:
         found[0].give_back(found[1], found[4], found[5], found[6])
 
@@ -296,7 +303,7 @@ def commit_log_row(table: sa.Table, values: dict[str, Any]) -> None:
     writer; on PostgreSQL it joins the read transaction, which commits (after independent reads, in autocommit,
     it commits as it goes in).
     """
-    found = g.get(_READ) if has_request_context() else None
+    found = g._get_current_object().get(_READ) if has_request_context() else None  # type: ignore[attr-defined]
     if found is None and not _own_read_connection():
         session = db.session()  # made only here: creating a session (and closing it at teardown) costs 0.05 ms
         with loaded_after_commit():
