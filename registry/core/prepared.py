@@ -70,12 +70,13 @@ class _Compiled:
             values.append(process(given) if process is not None else given)
         return values if self.positional else dict(zip(self.names, values, strict=True))
 
-    def processors(self, description: Any) -> list[Processor] | None:
-        """Each column's result processor, given the driver's type code (PostgreSQL numerics need it); None
-        when no column has one (the driver's values are the results)."""
+    def processors(self, cursor: Any) -> list[Processor] | None:
+        """Each column's result processor, given the driver's type codes in the cursor's description (PostgreSQL
+        numerics need them; read at the first run only, as the driver builds the description anew on each
+        access); None when no column has one (the driver's values are the results)."""
         if self.result is None:
             processors = [column.type.dialect_impl(self.dialect).result_processor(self.dialect, described[1])
-                          for column, described in zip(self.columns, description, strict=True)]
+                          for column, described in zip(self.columns, cursor.description, strict=True)]
             self.result = processors if any(p is not None for p in processors) else []
         return self.result or None
 
@@ -261,7 +262,7 @@ def fetch_all(statement: sa.Select, params: Mapping[str, Any] | None = None) -> 
     """Every row of a prepared SELECT, as named tuples."""
     compiled, cursor = _run(statement, params or {})
     try:
-        processors = compiled.processors(cursor.description)
+        processors = compiled.processors(cursor)
         return [compiled.build(processors, raw) for raw in cursor.fetchall()]
     finally:
         cursor.close()
@@ -282,7 +283,7 @@ def fetch_first(statement: sa.Select, params: Mapping[str, Any] | None = None) -
     compiled, cursor = _run(statement, params or {})
     try:
         raw = cursor.fetchone()
-        return compiled.build(compiled.processors(cursor.description), raw) if raw is not None else None
+        return compiled.build(compiled.processors(cursor), raw) if raw is not None else None
     finally:
         cursor.close()
 
