@@ -48,7 +48,7 @@ from registry.core.errors import (
     problem_response,
 )
 from registry.core.prepared import independent_reads
-from registry.core.schemas import check_json_body
+from registry.core.schemas import check_json_body, request_body
 from registry.licensing.services import find_licence
 from registry.people import services as people
 from registry.people.api import can_read_full_record
@@ -369,7 +369,7 @@ def _verify_body(req: Request) -> services.Checked:
             raise Invalid("send exactly one PDF, in a form field named 'file'",
                           errors={"file": ["send exactly one file named 'file'"]})
         return services.check_pdf(req.files["file"].read())
-    raw = req.get_data(cache=True)
+    raw = request_body(req)
     document = _token_body(raw)
     if document is not None:
         data = document  # {"token": "..."}, which VerifyIn loads as it is; everything else goes through VerifyIn
