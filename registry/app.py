@@ -167,11 +167,11 @@ def _request_hooks(app: Flask) -> None:
 
     @app.after_request
     def _finish(response):
-        headers = response.headers
+        headers, req = response.headers, request._get_current_object()  # type: ignore[attr-defined]
         headers["X-Request-ID"] = g._get_current_object().get("request_id", "")
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
-        if request._get_current_object().path.startswith("/api/") and "Cache-Control" not in headers:  # type: ignore[attr-defined]
+        if req.path.startswith("/api/") and "Cache-Control" not in headers:
             headers["Cache-Control"] = "no-store"
         return response
 
