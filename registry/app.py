@@ -18,7 +18,7 @@ from registry import config as config_module
 from registry.core import prepared
 from registry.core.db import db, expect_writes
 from registry.core.errors import RegistryError, register_error_handlers
-from registry.core.schemas import check_json_body
+from registry.core.schemas import check_json_body, request_body
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -163,7 +163,7 @@ def _request_hooks(app: Flask) -> None:
                 )
             # A view with its own accepts_media reads (and limits) its own body, e.g. a file upload.
             if mimetype in _JSON_TYPES and accepted is _JSON_TYPES:
-                check_json_body(req.get_data(cache=True))
+                check_json_body(request_body(req))
 
     @app.after_request
     def _finish(response):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import date, timedelta
 
@@ -209,6 +210,21 @@ def test_oversized_body_is_413(client, world, app, endpoint):
     body = {**ENDPOINTS[endpoint][3](world), "padding": "x" * limit}
     before = snapshot(app)
     r = send(client, world, endpoint, body=body)
+    problem_body = assert_refused(r, app, before, 413)
+    assert str(limit) in problem_body["detail"]
+
+
+@pytest.mark.parametrize("endpoint", ["clinician-create", "licence-event"])
+def test_oversized_chunked_body_is_413(client, world, app, endpoint):
+    # No Content-Length: under a server that ends the stream (gunicorn), the limit is found while reading. The
+    # first MAX_CONTENT_LENGTH bytes are not taken for the body.
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    who, method, url, body = ENDPOINTS[endpoint]
+    data = json.dumps(body(world)).encode() + b" " * limit  # a valid document, then more than the limit
+    before = snapshot(app)
+    r = client.open(url(world), method=method, input_stream=io.BytesIO(data), content_type="application/json",
+                    headers=world.h(who), environ_overrides={"CONTENT_LENGTH": "", "wsgi.input_terminated": True,
+                                                             "HTTP_TRANSFER_ENCODING": "chunked"})
     problem_body = assert_refused(r, app, before, 413)
     assert str(limit) in problem_body["detail"]
 
