@@ -48,7 +48,8 @@ def state_on(licence: Licence, day: date, events: list[LicenceEvent] | None = No
             state.valid_from = event.effective_on
             state.valid_until = event.valid_until
         elif action is LicenceAction.RENEW:
-            held = LicenceStatus.ACTIVE
+            # A renewal extends validity and nothing else: a suspension it finds (a suspended licence that lapsed
+            # meanwhile) still holds, and only a reinstatement lifts it.
             state.valid_until = event.valid_until
         elif action is LicenceAction.RESTRICT:
             state.restrictions.append(event.scope or "")

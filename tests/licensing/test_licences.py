@@ -116,6 +116,24 @@ def test_lapse_is_read_from_dates_and_renewal_extends(client, world):
     assert r.status_code == 409
 
 
+def test_renewing_a_suspended_licence_that_lapsed_keeps_it_suspended(client, world, app):
+    lic = world.make_licence(world.other_clinician, "IE-B", issued=T - timedelta(days=800),
+                             valid_until=T - timedelta(days=30))
+    assert post_event(client, world, lic, action="suspend", decided_on=d(-60), reason="inquiry").status_code == 201
+    assert status(client, world, lic, d(-1)) == "lapsed"
+    alerts_before = count(app, "alerts")
+    r = post_event(client, world, lic, action="renew", decided_on=d(-1), valid_until=d(1000))
+    assert r.status_code == 201, r.get_json()
+    # The renewal extends validity; the suspension still holds, and its alert stays open.
+    assert status(client, world, lic, d(0)) == "suspended"
+    assert count(app, "alerts") == alerts_before
+    assert post_event(client, world, lic, action="renew", decided_on=d(0), valid_until=d(1200)).status_code == 409
+    r = post_event(client, world, lic, action="reinstate", decided_on=d(0), reason="cleared")
+    assert r.status_code == 201, r.get_json()
+    assert status(client, world, lic, d(0)) == "active"
+    assert status(client, world, lic, d(-2)) == "lapsed"  # history is not rewritten
+
+
 def test_decisions_are_recorded_in_order(client, world):
     assert post_event(client, world, world.licence, action="suspend", decided_on=d(-5), reason="x").status_code == 201
     r = post_event(client, world, world.licence, action="reinstate", decided_on=d(-9))
