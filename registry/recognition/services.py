@@ -311,13 +311,31 @@ def apply(licence: Licence, host_state_code: str, *, actor: Account | None, toda
     return recognition
 
 
+_ENDS_LICENCE = (LicenceAction.SUSPEND, LicenceAction.REVOKE, LicenceAction.SURRENDER)
+
+
+def _licence_unmet(licence: Licence, day: date) -> Unmet | None:
+    """Why a recognition granted (or reinstated) on `day` could not rest on its home licence: the licence is not
+    active that day, or a decision already recorded suspends, revokes or surrenders it later. The cascade from
+    the licence ran when that decision was recorded, and would not reach a recognition granted afterwards."""
+    status = state_on(licence, day).status
+    if status is not LicenceStatus.ACTIVE:
+        return Unmet("licence_active", f"home licence {licence.number} is {status.value} on {day.isoformat()}")
+    for event in licence.events:
+        if event.effective_on > day and event.action in _ENDS_LICENCE:
+            later = state_on(licence, event.effective_on).status
+            if later is not LicenceStatus.ACTIVE:
+                return Unmet("licence_active", f"home licence {licence.number} is {later.value} from "
+                                               f"{event.effective_on.isoformat()}")
+    return None
+
+
 def _decision_blockers(recognition: Recognition, day: date) -> list[Unmet]:
     """A grant must never rest on a home licence that is not active, or on an open alert."""
     unmet = []
-    status = state_on(recognition.licence, day).status
-    if status is not LicenceStatus.ACTIVE:
-        unmet.append(Unmet("licence_active",
-                           f"home licence {recognition.licence.number} is {status.value} on {day.isoformat()}"))
+    licence_unmet = _licence_unmet(recognition.licence, day)
+    if licence_unmet is not None:
+        unmet.append(licence_unmet)
     for alert in alerts.open_alerts(recognition.clinician_id, day):
         unmet.append(Unmet("no_open_alert", f"alert {alert.id} ({alert.measure.value}) is open"))
     return unmet
@@ -370,6 +388,11 @@ def host_measure(recognition: Recognition, action: RecognitionAction, *, decided
         if cause is not None and cause.cause_licence_event_id is not None:
             raise Conflict("this suspension follows the home licence's suspension; it is lifted when the "
                            "home licence is reinstated")
+        # The host's own suspension may be lifted only while the home licence holds (it may have been suspended
+        # meanwhile: the cascade then found the recognition suspended already and recorded nothing).
+        unmet = _licence_unmet(recognition.licence, decided_on)
+        if unmet is not None:
+            raise Conflict(f"cannot reinstate: {unmet.detail}", unmet=[unmet.as_dict()])
     _record(recognition, action, decided_on=decided_on, reason=reason, actor=actor)
     return recognition
 

@@ -277,3 +277,43 @@ def test_agreement_validation_and_permissions(client, world, app):
     errors = problem(r)["errors"]
     assert set(errors) >= {"states", "professions", "required_courses"}
     assert count(app, "agreements") == 0
+
+
+def test_a_host_cannot_lift_its_own_suspension_while_the_home_licence_is_suspended(client, compact, app):
+    world = compact
+    rid = granted_recognition(client, world, app)
+    r = client.post(f"/api/v1/recognitions/{rid}/measures", headers=world.h("board_pt"),
+                    json={"action": "suspend", "reason": "supervision report missing"})
+    assert r.status_code == 200, r.get_json()
+    assert client.post(f"/api/v1/licences/{world.licence}/events", headers=world.h("board_ie"), json={
+        "action": "suspend", "decided_on": d(0), "reason": "inquiry"}).status_code == 201
+    events_before = count(app, "recognition_events")
+    r = client.post(f"/api/v1/recognitions/{rid}/measures", headers=world.h("board_pt"),
+                    json={"action": "reinstate", "reason": "report received"})
+    assert r.status_code == 409, r.get_json()
+    assert "is suspended on" in problem(r)["detail"]
+    assert count(app, "recognition_events") == events_before
+    assert practise(client, world, d(0))["may_practise"] is False
+    # Once the home licence is reinstated, the host lifts its own suspension.
+    assert client.post(f"/api/v1/licences/{world.licence}/events", headers=world.h("board_ie"), json={
+        "action": "reinstate", "decided_on": d(0), "reason": "cleared"}).status_code == 201
+    r = client.post(f"/api/v1/recognitions/{rid}/measures", headers=world.h("board_pt"),
+                    json={"action": "reinstate", "reason": "report received"})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["status"] == "granted"
+
+
+def test_no_grant_on_a_licence_whose_suspension_is_already_decided(client, compact, app):
+    world = compact
+    complete_course(app, world, world.clinician.id, T - timedelta(days=1), None)
+    rid = apply(client, world).get_json()["id"]
+    # The home board decides today a suspension that takes effect in two weeks; the application is pending, so
+    # the licence's cascade has nothing to suspend.
+    r = client.post(f"/api/v1/licences/{world.licence}/events", headers=world.h("board_ie"), json={
+        "action": "suspend", "decided_on": d(0), "effective_on": d(14), "reason": "inquiry"})
+    assert r.status_code == 201, r.get_json()
+    r = client.post(f"/api/v1/recognitions/{rid}/decision", headers=world.h("board_pt"), json={"decision": "grant"})
+    assert r.status_code == 409, r.get_json()
+    assert f"suspended from {d(14)}" in problem(r)["detail"]
+    rec = client.get(f"/api/v1/recognitions/{rid}", headers=world.h("board_pt")).get_json()
+    assert rec["status"] == "pending"
