@@ -55,6 +55,7 @@ from registry.people.api import can_read_full_record
 from registry.people.models import Clinician
 from registry.recognition import services as recognition_services
 from registry.recognition.api import require_host_board
+from registry.recognition.models import RecognitionStatus
 from registry.recognition.practise import right_to_practise
 
 if TYPE_CHECKING:
@@ -279,6 +280,12 @@ def change_status(certificate: Certificate, data: dict[str, Any], account: Accou
         return services.revoke(certificate, reason=data["reason"], actor=account)
     if data["action"] == "suspend":
         return services.suspend(certificate, reason=data["reason"], actor=account)
+    if certificate.kind is CertificateKindColumn.RECOGNITION and certificate.suspended:
+        # The recognition's suspension suspended its certificate; only its reinstatement lifts that (the cascade).
+        recognition = recognition_services.get_recognition(certificate.recognition_id)
+        if recognition.status is RecognitionStatus.SUSPENDED:
+            raise Conflict(f"recognition {recognition.id} is suspended; its certificate is unsuspended when the "
+                           "recognition is reinstated")
     return services.unsuspend(certificate, reason=data["reason"], actor=account)
 
 

@@ -58,6 +58,7 @@ _PURPOSE_OF_CODE = {code: purpose for purpose, code in _PURPOSE_CODES.items()}
 _KNOWN_CLAIMS = frozenset("ckndrtfus")
 _MAX_LENGTHS = {"n": 120, "r": 40, "d": 120}
 _MIN_DESCRIPTION = 12
+_MIN_NAME = 24
 QR_MAX_BYTES = 666  # version 20, level M, byte mode
 MAX_TOKEN_CHARS = 590
 
@@ -116,7 +117,9 @@ def _token_length(header: Mapping[str, Any], claims: Mapping[str, Any]) -> int:
 
 
 def _fit(header: Mapping[str, Any], claims: dict[str, Any]) -> dict[str, Any]:
-    """Shorten the description `d` (the only claim that may give way) until the token fits."""
+    """Shorten the description `d` until the token fits, dropping it if need be; then, for a name that takes
+    more bytes than the code holds (120 Greek or Cyrillic letters are 240 bytes of UTF-8), the name `n`, never
+    below _MIN_NAME characters. What is cut ends in "…"; the full name is in the credential itself."""
     while _token_length(header, claims) > MAX_TOKEN_CHARS and "d" in claims:
         description = claims["d"].removesuffix("…")
         shorter = description[:-1].rstrip(" ,;:-–")
@@ -124,6 +127,8 @@ def _fit(header: Mapping[str, Any], claims: dict[str, Any]) -> dict[str, Any]:
             del claims["d"]
         else:
             claims["d"] = shorter + "…"
+    while _token_length(header, claims) > MAX_TOKEN_CHARS and len(claims["n"].removesuffix("…")) > _MIN_NAME:
+        claims["n"] = claims["n"].removesuffix("…")[:-1].rstrip(" ,-") + "…"
     return claims
 
 

@@ -562,6 +562,12 @@ def recognition_draft(recognition: Recognition, board: Organisation, today: date
                  f"{profession.title}, {host.name}", recognition_id=recognition.id)
 
 
+# The licence decisions that end good standing: recording one revokes the licence's good-standing certificates.
+_ENDED_BY = {LicenceAction.SUSPEND: "suspended", LicenceAction.REVOKE: "revoked", LicenceAction.RESTRICT: "restricted",
+             LicenceAction.SURRENDER: "surrendered"}
+_ENDS_GOOD_STANDING = frozenset(_ENDED_BY)
+
+
 def good_standing_draft(licence: Licence, on: date) -> Draft:
     """A good-standing certificate: the licence is active and unrestricted on `on`; valid three months."""
     state = state_on(licence, on)
@@ -569,6 +575,13 @@ def good_standing_draft(licence: Licence, on: date) -> Draft:
         what = "restricted" if state.status is LicenceStatus.ACTIVE else state.status.value
         raise Conflict(f"licence {licence.number} is {what} on {on.isoformat()}; good standing needs an active, "
                        "unrestricted licence")
+    # A later decision that ends good standing revoked every good-standing certificate of the licence when it was
+    # recorded (the cascade below); one certifying an earlier date must not be issued, or re-issued, after it.
+    later = next((event for event in licence.events
+                  if event.effective_on > on and event.action in _ENDS_GOOD_STANDING), None)
+    if later is not None:
+        raise Conflict(f"licence {licence.number} was {_ENDED_BY[later.action]} with effect from "
+                       f"{later.effective_on.isoformat()}; good standing on {on.isoformat()} is no longer certified")
     profession = licence.profession
     facts = [{"label": "profession", "value": f"{profession.code} {profession.title}"},
              {"label": "licence", "value": f"{licence.number} ({licence.board.name})"},
@@ -801,7 +814,6 @@ def _on_recognition_event(sender: Any, recognition: Recognition, event: Recognit
             revoke(certificate, reason=f"recognition revoked: {event.reason}", actor=actor)
 
 
-_ENDS_GOOD_STANDING = {LicenceAction.SUSPEND, LicenceAction.REVOKE, LicenceAction.RESTRICT, LicenceAction.SURRENDER}
 
 
 @licence_event_recorded.connect

@@ -49,6 +49,12 @@ def test_home_licence_suspension_suspends_the_recognition_certificate(issuing):
                     json={"action": "suspend", "decided_on": day(0), "reason": "inquiry"})
     assert r.status_code == 201, r.get_json()
     assert issuing.verify(token=token)["outcome"] == "SUSPENDED"
+    # The issuing board cannot lift a suspension the recognition's own suspension imposed.
+    r = client.post(f"/api/v1/certificates/{cert['id']}/status", headers=world.h("board_pt"),
+                    json={"action": "unsuspend", "reason": "lifted by hand"})
+    assert r.status_code == 409, r.get_json()
+    assert "reinstated" in r.get_json()["detail"]
+    assert issuing.verify(token=token)["outcome"] == "SUSPENDED"
 
     r = client.post(f"/api/v1/licences/{world.licence}/events", headers=world.h("board_ie"),
                     json={"action": "reinstate", "decided_on": day(0), "reason": "cleared"})
@@ -61,7 +67,9 @@ def test_home_licence_suspension_suspends_the_recognition_certificate(issuing):
     assert issuing.verify(token=token)["outcome"] == "REVOKED"
 
 
-def test_licence_measures_revoke_good_standing(issuing):
+def test_licence_measures_revoke_good_standing(issuing, app):
+    from tests.conftest import count
+
     client, world = issuing.client, issuing.world
     r = client.post(f"/api/v1/licences/{world.licence}/good-standing-certificate", json={},
                     headers=world.h("board_ie"))
@@ -75,10 +83,48 @@ def test_licence_measures_revoke_good_standing(issuing):
                           "scope": "no night shifts"})
     assert r.status_code == 201, r.get_json()
     assert issuing.verify(token=token)["outcome"] == "REVOKED"
-    # Restricted: no new good standing either.
-    r = client.post(f"/api/v1/licences/{world.licence}/good-standing-certificate", json={"on": day(1)},
+    # Restricted: no new good standing either, today or for a later date (a future date is certified from the
+    # decisions recorded so far, and the certificate is NOT_YET_VALID until then).
+    before = count(app, "certificates")
+    for on in (day(0), day(1)):
+        r = client.post(f"/api/v1/licences/{world.licence}/good-standing-certificate", json={"on": on},
+                        headers=world.h("board_ie"))
+        assert r.status_code == 409, r.get_json()
+    assert count(app, "certificates") == before
+
+
+def test_no_good_standing_for_a_date_before_a_later_suspension(issuing, app):
+    """The suspension revoked the licence's good-standing certificates; none certifying an earlier date may be
+    issued or re-issued after it (one would verify VALID for three months while the licence is suspended)."""
+    from tests.conftest import count
+
+    client, world = issuing.client, issuing.world
+    r = client.post(f"/api/v1/licences/{world.licence}/good-standing-certificate", json={"on": day(-5)},
                     headers=world.h("board_ie"))
-    assert r.status_code == 409
+    assert r.status_code == 201, r.get_json()
+    first = r.get_json()
+    r = client.post(f"/api/v1/licences/{world.licence}/events", headers=world.h("board_ie"),
+                    json={"action": "suspend", "decided_on": day(-2), "reason": "inquiry"})
+    assert r.status_code == 201, r.get_json()
+    assert issuing.verify(token=issuing.credential(first["id"]))["outcome"] == "REVOKED"
+    before = count(app, "certificates")
+    for on in (day(-5), day(-3)):
+        r = client.post(f"/api/v1/licences/{world.licence}/good-standing-certificate", json={"on": on},
+                        headers=world.h("board_ie"))
+        assert r.status_code == 409, r.get_json()
+        assert "suspended with effect from" in r.get_json()["detail"]
+    r = client.post(f"/api/v1/certificates/{first['id']}/reissue", json={"reason": "typo in the name"},
+                    headers=world.h("board_ie"))
+    assert r.status_code == 409, r.get_json()
+    assert count(app, "certificates") == before
+    # Reinstated: good standing from then on is certified again.
+    r = client.post(f"/api/v1/licences/{world.licence}/events", headers=world.h("board_ie"),
+                    json={"action": "reinstate", "decided_on": day(0), "reason": "cleared"})
+    assert r.status_code == 201, r.get_json()
+    r = client.post(f"/api/v1/licences/{world.licence}/good-standing-certificate", json={"on": day(0)},
+                    headers=world.h("board_ie"))
+    assert r.status_code == 201, r.get_json()
+    assert issuing.verify(token=issuing.credential(r.get_json()["id"]))["outcome"] == "VALID"
 
 
 def test_a_failed_cascade_leaves_nothing_half_done(issuing, app, monkeypatch):

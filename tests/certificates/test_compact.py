@@ -82,6 +82,25 @@ def test_a_long_description_gives_way_but_name_and_status_stay(issuer, make_cred
     print("description kept:", claims.get("d"))
 
 
+def test_a_long_non_latin_name_gives_way_after_the_description(issuer, make_credential):
+    """120 Greek letters are 240 bytes of UTF-8: with the description gone the name is cut too, never the token."""
+    name = "Αικατερίνη-Παναγιώτα Χατζηδημητρίου-Παπαδοπούλου " * 3
+    name = name[:120]
+    base = f"{STATUS_BASE}pt-cftl"
+    credential = make_credential(issuer, kind=CertificateKind.COURSE_COMPLETION,
+                                 subject={"id": "urn:registry:clinician:PT-OPS-2019-0048213", "name": name},
+                                 status=[status_entry(f"{base}/revocation/12", 131071, "revocation"),
+                                         status_entry(f"{base}/suspension/12", 130999, "suspension")])
+    claims = compact_claims(credential, subject_name=name, registry_number="PT-OPS-2019-0048213",
+                            description=LONG_COURSE, issued_at=NOW, status_list_base=STATUS_BASE)
+    token = sign_compact_token(claims, issuer.key, issuer.kid)
+    assert len(token) <= MAX_TOKEN_CHARS
+    assert len(verification_url(BASE_URL, token, in_query=True).encode("utf-8")) <= 666
+    payload = verify_compact_token(token, trust(issuer), clear_status, now=NOW).payload
+    assert "d" not in payload and payload["r"] == "PT-OPS-2019-0048213"
+    assert payload["n"].endswith("…") and name.startswith(payload["n"][:-1]) and len(payload["n"]) >= 24
+
+
 def test_a_short_description_is_kept_whole(issuer, make_credential):
     credential = make_credential(issuer, kind=CertificateKind.COURSE_COMPLETION)
     claims = compact_claims(credential, subject_name="Aoife Murphy", description="ATLS Provider", issued_at=NOW)
