@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, session, url_for
 from marshmallow import Schema, ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from registry.core.auth import Account, Role, current_account_or_none
@@ -91,10 +91,19 @@ def _check_csrf() -> None:
         from curricula.importer import import_limits
 
         request.max_content_length = import_limits()[0] + 64 * 1024  # the upload's own limit, as the API's
-    expected = session.get(CSRF_FIELD)
-    supplied = request.form.get(CSRF_FIELD, "")
-    if not expected or not hmac.compare_digest(str(expected), supplied):
+    if not _csrf_matches(session.get(CSRF_FIELD), request.form.getlist(CSRF_FIELD)):
         raise CsrfRejected("the form has expired or did not come from this site; reload the page and try again")
+
+
+def _csrf_matches(expected: Any, supplied: list[str]) -> bool:
+    """Exactly one token was posted and it is this session's; any other input is a mismatch, never an error.
+
+    Compared as UTF-8 bytes: hmac.compare_digest refuses str holding anything but ASCII.
+    """
+    if not expected or len(supplied) != 1 or not isinstance(supplied[0], str) or not supplied[0]:
+        return False
+    return hmac.compare_digest(str(expected).encode("utf-8", "surrogatepass"),
+                               supplied[0].encode("utf-8", "surrogatepass"))
 
 
 def install(app: Flask) -> None:
@@ -192,11 +201,57 @@ def _http_error(exc: HTTPException):
     return _error_page(exc.code or 500, exc.name, detail)
 
 
+def _database_error_page(status: int, title: str, detail: str):
+    """An error page after a database failure; if showing who is signed in needs the database too, without it."""
+    try:
+        return _error_page(status, title, detail)
+    except SQLAlchemyError:
+        _rollback()
+        return render("error.html", status=status, status_code=status, title=title, detail=detail, account=None)
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - a failed rollback must not turn the error page into a 500
+        log.exception("rollback failed")
+
+
+# The blueprint's own handlers come before the app's for any page (its catch-all included), so every database
+# error the app's handlers answer (registry/core/errors.py) is answered here with the same status, as a page.
+
+
+@blp.errorhandler(DataError)
+def _data_error(exc: DataError):
+    # A value the form let through but the database cannot hold (out of range, a NUL byte on PostgreSQL).
+    _rollback()
+    return _database_error_page(422, "Invalid input", "a value is outside what the register can store")
+
+
+@blp.errorhandler(IntegrityError)
+def _integrity_error(exc: IntegrityError):
+    # Two writers raced past a service check; the database constraint decided.
+    _rollback()
+    log.warning("integrity error on a page: %s", exc.orig)
+    return _database_error_page(409, "Conflict",
+                                "the change conflicts with data written at the same time; try again")
+
+
+@blp.errorhandler(OperationalError)
+def _operational_error(exc: OperationalError):
+    # The database is busy (SQLite "database is locked") or unreachable; nothing was written.
+    _rollback()
+    if current_app.config.get("PROPAGATE_EXCEPTIONS") and current_app.testing:
+        raise exc  # as the app's handler
+    log.error("database unavailable on a page: %s", exc.orig)
+    page, status = _database_error_page(503, "Service unavailable",
+                                        "the database is busy or unavailable; try again in a moment")
+    return page, status, {"Retry-After": "2"}
+
+
 @blp.errorhandler(Exception)
 def _unexpected(exc: Exception):
-    db.session.rollback()
-    if isinstance(exc, IntegrityError):
-        return _error_page(409, "Conflict", "the change conflicts with data written at the same time; try again")
+    _rollback()
     if current_app.testing:
         raise exc  # under test nothing is silenced
     log.exception("unhandled error on a page")
