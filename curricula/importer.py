@@ -74,12 +74,15 @@ REQUIRED = ("reference", "course", "completed_on", "outcome")
 EXAMPLE_HEADER = "reference,registry_number,course,completed_on,outcome,score,credits"
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_COURSE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,39}$")
-_ORG_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,39}$")
-_CANONICAL_NUMBER = re.compile(r"^[0-9A-HJKMNP-TV-Z]{3}-[0-9A-HJKMNP-TV-Z]{3}-[0-9A-HJKMNP-TV-Z]{3}$")
-_LICENCE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/.-]{0,39}$")
+# \Z, not $: re.match with "$" also matches before a final "\n".
+_COURSE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,39}\Z")
+_ORG_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,39}\Z")
+_CANONICAL_NUMBER = re.compile(r"^[0-9A-HJKMNP-TV-Z]{3}-[0-9A-HJKMNP-TV-Z]{3}-[0-9A-HJKMNP-TV-Z]{3}\Z")
+_LICENCE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/.-]{0,39}\Z")
 _EARLIEST = date(1900, 1, 1)
 _MAX_ID = 2**31 - 1
+# A number cell longer than this is refused before int() or float() reads it (no id, score or credits needs more).
+_MAX_NUMBER_LENGTH = 40
 
 
 @dataclass
@@ -245,7 +248,11 @@ def _csv_records(text: io.TextIOWrapper,
     if not header_line.strip():
         raise _file_error("the file is empty: it needs a header row and at least one completion")
     delimiter = _sniff_delimiter(header_line)
-    names = [_column_name(h) for h in next(csv.reader([header_line], delimiter=delimiter))]
+    try:  # a field over csv.field_size_limit(), for one, raises csv.Error here as in the rows below
+        header = next(csv.reader([header_line], delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise _file_error(f"the header row (row 1) cannot be read as CSV: {exc}") from None
+    names = [_column_name(h) for h in header]
     _check_header(names)
     index = {name: i for i, name in enumerate(names)}
 
@@ -377,6 +384,10 @@ def _json_cells(report: ImportReport, row: int, item: Any) -> list[str] | None:
 
 
 def _number(text: str) -> float | None:
+    # ASCII and bounded: float() would also read other scripts' digits ("٥٠") and "1_0", and a long cell is
+    # no number a score or credits can be.
+    if len(text) > _MAX_NUMBER_LENGTH or not text.isascii() or "_" in text:
+        return None
     if "," in text and "." not in text:
         text = text.replace(",", ".")  # a decimal comma, as semicolon-separated files from Excel write them
     try:
@@ -387,6 +398,18 @@ def _number(text: str) -> float | None:
 
 
 _MISSING = object()
+
+
+def _whole_number(text: str, maximum: int) -> int | None:
+    """A whole number from 0 to `maximum` written in ASCII digits, else None.
+
+    str.isdigit() alone is not enough: it is true for "²" and other digits int() refuses, and int() also refuses
+    a string of more than sys.get_int_max_str_digits() digits (4300); both raised ValueError (a 500).
+    """
+    if len(text) > _MAX_NUMBER_LENGTH or not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= maximum else None
 
 
 def _day(text: str) -> date | None:
@@ -519,10 +542,11 @@ class _Parser:
         parsed.offering_id = None
         text = cells[i_offering].strip() if 0 <= i_offering < n else ""
         if text:
-            if not text.isdigit() or not 1 <= int(text) <= _MAX_ID:
+            offering_id = _whole_number(text, _MAX_ID)
+            if not offering_id:  # None, or 0
                 error(parsed, "offering", "must be an offering id (a positive whole number)")
             else:
-                parsed.offering_id = int(text)
+                parsed.offering_id = offering_id
         return parsed
 
 
