@@ -10,6 +10,7 @@ from registry.core.schemas import (
     STATE_CODE,
     Day,
     PageArgs,
+    Pattern,
     StrictSchema,
     Text,
     code_field,
@@ -27,7 +28,7 @@ def course_code(**kwargs):
 class LanguageTag(fields.String):
     def __init__(self, **kwargs):
         kwargs["metadata"] = {"example": "fr", **kwargs.get("metadata", {})}
-        super().__init__(validate=[validate.Length(max=35), validate.Regexp(LANG_CODE, error="must be a BCP 47 tag")],
+        super().__init__(validate=[validate.Length(max=35), Pattern(LANG_CODE, error="must be a BCP 47 tag")],
                          **kwargs)
 
 

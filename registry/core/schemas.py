@@ -52,11 +52,26 @@ class Day(fields.Date):
         super().__init__(**kwargs)
 
 
+class Pattern(validate.Regexp):
+    """validate.Regexp over the whole value.
+
+    validate.Regexp uses re.match, with which a pattern ending in "$" also matches before a final "\n": "L-1\n"
+    would pass as a licence number and be stored beside "L-1", and a code stored with its "\n" could never be
+    looked up again (lookups use re.fullmatch). This uses re.fullmatch, so the patterns keep their "$", which is
+    what OpenAPI's ECMA-262 "pattern" (apispec documents any Regexp's pattern) means by the end of the value.
+    """
+
+    def __call__(self, value: Any) -> Any:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
 def code_field(length: int, pattern: str, example: str, **kwargs: Any) -> fields.String:
-    """An identifier code checked against a pattern, e.g. an ISO country code."""
+    """An identifier code checked against a pattern (over the whole value), e.g. an ISO country code."""
     return fields.String(
         validate=[validate.Length(equal=length) if length else validate.Length(min=1, max=40),
-                  validate.Regexp(pattern, error=f"must look like {example}")],
+                  Pattern(pattern, error=f"must look like {example}")],
         metadata={"example": example},
         **kwargs,
     )

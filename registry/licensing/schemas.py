@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from registry.core.schemas import ISCO_CODE, ORG_CODE, Day, StrictSchema, Text, code_field
+from registry.core.schemas import ISCO_CODE, ORG_CODE, Day, Pattern, StrictSchema, Text, code_field
 from registry.licensing.models import LicenceAction, LicenceStatus
 
 
@@ -12,7 +12,7 @@ class LicenceIn(StrictSchema):
     number = fields.String(
         required=True,
         validate=[validate.Length(min=1, max=40),
-                  validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9/.-]*$", error="letters, digits, '/', '.' and '-' only")],
+                  Pattern(r"^[A-Za-z0-9][A-Za-z0-9/.-]*$", error="letters, digits, '/', '.' and '-' only")],
     )
     decided_on = Day(required=True)
     valid_from = Day(load_default=None, metadata={"description": "default: decided_on"})

@@ -9,6 +9,7 @@ from registry.core.schemas import (
     STATE_CODE,
     Day,
     PageArgs,
+    Pattern,
     StrictSchema,
     Text,
     code_field,
@@ -21,7 +22,7 @@ CEFR = ["A1", "A2", "B1", "B2", "C1", "C2", "native"]
 
 class LanguageCode(fields.String):
     def __init__(self, **kwargs):
-        super().__init__(validate=[validate.Length(max=35), validate.Regexp(LANG_CODE, error="must be a BCP 47 tag")],
+        super().__init__(validate=[validate.Length(max=35), Pattern(LANG_CODE, error="must be a BCP 47 tag")],
                          metadata={"example": "fr"}, **kwargs)
 
 
