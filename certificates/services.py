@@ -815,7 +815,6 @@ def _on_recognition_event(sender: Any, recognition: Recognition, event: Recognit
 
 
 
-
 @licence_event_recorded.connect
 def _on_licence_event(sender: Any, event: LicenceEvent, actor: Account | None = None, **_: Any) -> None:
     """A suspended, restricted, revoked or surrendered licence revokes its good-standing certificates."""
