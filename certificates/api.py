@@ -91,15 +91,17 @@ def can_read_certificate(account: Account, certificate: Certificate) -> bool:
 
 
 def _readable(certificate_id: int) -> Certificate:
+    account = current_account()  # before the lookup: an anonymous caller learns not even which ids exist
     certificate = services.get_certificate(certificate_id)
-    if not can_read_certificate(current_account(), certificate):
+    if not can_read_certificate(account, certificate):
         raise Forbidden("you may not read this certificate")
     return certificate
 
 
 def _readable_clinician(registry_number: str) -> Clinician:
+    account = current_account()  # before the lookup: an anonymous caller learns not which registry numbers exist
     clinician = people.get_clinician(registry_number)
-    if not can_read_full_record(current_account(), clinician):
+    if not can_read_full_record(account, clinician):
         raise Forbidden("you may not read this clinician's certificates")
     return clinician
 
@@ -141,6 +143,7 @@ class CompletionCertificate(MethodView):
     @blp.response(201, CertificateOut)
     def post(self, completion_id):
         """Issue the certificate of a passed completion (the recording hub's officers); 409 if already issued."""
+        current_account()  # before the lookup: an anonymous caller learns not even which ids exist
         completion = curricula.get_completion(completion_id)
         account = require_hub_officer_of(completion.hub)
         certificate = services.issue(services.completion_draft(completion), actor=account)
@@ -156,6 +159,7 @@ class OfferingCertificates(MethodView):
 
         The PDFs are rendered in two worker processes for a big batch.
         """
+        current_account()  # before the lookup: an anonymous caller learns not even which ids exist
         offering = curricula.get_offering(offering_id)
         account = require_hub_officer_of(offering.hub)
         drafts, skipped = [], []
@@ -174,6 +178,7 @@ class RecognitionCertificate(MethodView):
     @blp.response(201, CertificateOut)
     def post(self, recognition_id):
         """Issue the certificate of a granted recognition (a board of the host state); 409 if already issued."""
+        current_account()  # before the lookup: an anonymous caller learns not even which ids exist
         recognition = recognition_services.get_recognition(recognition_id)
         certificate = issue_recognition_certificate(recognition, require_host_board(recognition))
         db.session.commit()
@@ -205,6 +210,7 @@ class GoodStandingCertificate(MethodView):
     @blp.response(201, CertificateOut)
     def post(self, data, licence_id):
         """Certify that a licence is active and unrestricted on a date, for three months (the issuing board)."""
+        current_account()  # before the lookup: an anonymous caller learns not even which ids exist
         licence = find_licence(licence_id)
         certificate = issue_good_standing_certificate(licence, data["on"], require_certifying_board(licence))
         db.session.commit()
@@ -265,6 +271,7 @@ class CertificateStatus(MethodView):
     @blp.response(200, CertificateOut)
     def post(self, data, certificate_id):
         """Revoke (permanent, reason required), suspend or unsuspend (the issuing organisation's officers)."""
+        current_account()  # before the lookup: an anonymous caller learns not even which ids exist
         certificate = services.get_certificate(certificate_id)
         change_status(certificate, data, require_issuer(certificate))
         db.session.commit()
@@ -295,6 +302,7 @@ class CertificateReissue(MethodView):
     @blp.response(201, CertificateOut)
     def post(self, data, certificate_id):
         """A correction: a new certificate from the current data, linked to this one, which is revoked."""
+        current_account()  # before the lookup: an anonymous caller learns not even which ids exist
         certificate = services.get_certificate(certificate_id)
         account = require_issuer(certificate)
         if certificate.current_key is None:

@@ -146,6 +146,7 @@ class CourseItem(MethodView):
     @blp.response(200, CourseOut)
     def patch(self, data, code):
         """Change a course (secretariat, or an owning hub)."""
+        current_account()  # before the lookup: anonymous callers get 401 whether or not the course exists
         course = services.get_course(code)
         account = require_course_manager(course)
         services.update_course(course, actor=account, **data)
@@ -167,6 +168,7 @@ class Accreditations(MethodView):
     @blp.response(201, AccreditationOut)
     def post(self, data, code):
         """Accredit a hub for the course (secretariat, or a board of the granting state)."""
+        current_account()  # before the lookup: anonymous callers get 401 whether or not the course exists
         course = services.get_course(code)
         account = require_accreditor(data["granted_by"])
         try:
@@ -191,6 +193,7 @@ class AccreditationItem(MethodView):
     @blp.response(200, AccreditationOut)
     def patch(self, data, accreditation_id):
         """End, extend or open an accreditation (secretariat, or a board of the granting state)."""
+        current_account()  # before the lookup: an anonymous caller learns not even which ids exist
         accreditation = services.get_accreditation(accreditation_id)
         account = require_accreditor(accreditation.granted_by_state_code)
         services.change_accreditation_end(accreditation, valid_until=data["valid_until"], actor=account)
@@ -212,6 +215,7 @@ class HubOfferings(MethodView):
     @blp.response(201, OfferingOut)
     def post(self, data, hub_code):
         """Schedule a cohort of a course the hub is accredited for (the hub's officers)."""
+        current_account()  # before the lookup: anonymous callers get 401 whether or not the hub exists
         hub = _hub(hub_code)
         account = require_hub_officer_of(hub)
         course = _course_for_input(data.pop("course"))
@@ -232,6 +236,7 @@ class Enrolments(MethodView):
     @blp.response(200, EnrolmentOut(many=True))
     def get(self, offering_id):
         """Who is enrolled (the hub's officers, the secretariat)."""
+        current_account()  # before the lookup: an anonymous caller learns not even which ids exist
         offering = services.get_offering(offering_id)
         account = require_role(Role.HUB_OFFICER, Role.SECRETARIAT_ADMIN)
         if account.role is Role.HUB_OFFICER:
@@ -242,6 +247,7 @@ class Enrolments(MethodView):
     @blp.response(201, EnrolmentOut)
     def post(self, data, offering_id):
         """Enrol a clinician while seats remain (the hub's officers)."""
+        current_account()  # before the lookup: an anonymous caller learns not even which ids exist
         offering = services.get_offering(offering_id)
         account = require_hub_officer_of(offering.hub)
         clinician = services.find_clinician(data["clinician"], None, None)
@@ -259,6 +265,7 @@ class HubCompletions(MethodView):
     @blp.response(200, CompletionPage)
     def get(self, args, hub_code):
         """The hub's completions, newest first (the hub's officers, the secretariat)."""
+        current_account()  # before the lookup: anonymous callers get 401 whether or not the hub exists
         hub = _hub(hub_code)
         account = require_role(Role.HUB_OFFICER, Role.SECRETARIAT_ADMIN)
         if account.role is Role.HUB_OFFICER:
@@ -274,6 +281,7 @@ class HubCompletions(MethodView):
     @blp.alt_response(200, schema=CompletionOut, description="the same completion was already recorded")
     def post(self, data, hub_code):
         """Record a completion (the hub's officers). Re-sending the same reference and data answers 200."""
+        current_account()  # before the lookup: anonymous callers get 401 whether or not the hub exists
         hub = _hub(hub_code)
         account = require_hub_officer_of(hub)
         clinician = services.find_clinician(data["clinician"], data["licence_number"], data["board"])
@@ -300,8 +308,9 @@ class CompletionItem(MethodView):
     @blp.response(200, CompletionOut)
     def get(self, args, completion_id):
         """A completion with its status today (its hub, boards, the secretariat, the clinician)."""
+        account = current_account()  # before the lookup: an anonymous caller learns not even which ids exist
         completion = services.get_completion(completion_id)
-        if not can_read_completion(current_account(), completion):
+        if not can_read_completion(account, completion):
             raise Forbidden("you may not read this completion")
         return dump_completion(completion, date.today(), args.get("lang"))
 
@@ -312,6 +321,7 @@ class CompletionWithdrawal(MethodView):
     @blp.response(200, CompletionOut)
     def post(self, data, completion_id):
         """Withdraw a completion, giving the reason; the record stays (the recording hub's officers)."""
+        current_account()  # before the lookup: an anonymous caller learns not even which ids exist
         completion = services.get_completion(completion_id)
         account = require_hub_officer_of(completion.hub)
         services.withdraw_completion(completion, reason=data["reason"], actor=account)
@@ -359,6 +369,7 @@ class CompletionImport(MethodView):
         curricula.importer (CURRICULA_MAX_IMPORT_BYTES, default 20 MiB -> 413; CURRICULA_MAX_IMPORT_ROWS,
         default 100,000 -> 422).
         """
+        current_account()  # before the lookup: anonymous callers get 401 whether or not the hub exists
         hub = _hub(hub_code)
         account = require_hub_officer_of(hub)
         max_bytes, _ = importer.import_limits()

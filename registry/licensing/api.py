@@ -194,8 +194,8 @@ class AlertItem(MethodView):
     @blp.response(200, AlertOut)
     def get(self, alert_id):
         """One alert (boards, secretariat, the clinician it concerns)."""
+        account = current_account()  # before the lookup: an anonymous caller learns not even which ids exist
         alert = alerts.get_alert(alert_id)
-        account = current_account()
         if not can_read_full_record(account, alert.clinician):
             raise Forbidden("you may not read this alert")
         return alert

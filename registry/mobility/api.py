@@ -79,8 +79,9 @@ def require_board_of_state(state_code: str, what: str) -> Account:
 
 
 def _readable(secondment_id: int) -> Secondment:
+    account = current_account()  # before the lookup: an anonymous caller learns not even which ids exist
     secondment = services.get_secondment(secondment_id)
-    if not can_read_full_record(current_account(), secondment.clinician):
+    if not can_read_full_record(account, secondment.clinician):
         raise Forbidden("you may not read this secondment")
     return secondment
 
@@ -160,6 +161,7 @@ class SecondmentApproval(MethodView):
     def post(self, data, secondment_id):
         """Approve (a board of the host state): every condition must hold for the whole period; a refusal (422)
         lists every unmet condition with the day it fails."""
+        current_account()  # before the lookup: an anonymous caller learns not even which ids exist
         secondment = services.get_secondment(secondment_id)
         account = require_board_of_state(secondment.host_state_code, "approve a secondment into it")
         services.approve(secondment, decided_on=decision_day_or_today(data["decided_on"], "decided_on"), actor=account)
@@ -173,8 +175,8 @@ class SecondmentCancellation(MethodView):
     @blp.response(200, SecondmentOut)
     def post(self, data, secondment_id):
         """Cancel before it starts (the clinician, a board of the home state or of the host state)."""
+        account = current_account()  # before the lookup: an anonymous caller learns not even which ids exist
         secondment = services.get_secondment(secondment_id)
-        account = current_account()
         allowed = (account.role is Role.CLINICIAN and account.clinician_id == secondment.clinician_id) or (
             account.role is Role.BOARD_OFFICER
             and _state_of(account) in (secondment.home_state_code, secondment.host_state_code))
@@ -191,6 +193,7 @@ class SecondmentTermination(MethodView):
     @blp.response(200, SecondmentOut)
     def post(self, data, secondment_id):
         """End an active or suspended secondment early (a board of the host or home state)."""
+        current_account()  # before the lookup: an anonymous caller learns not even which ids exist
         secondment = services.get_secondment(secondment_id)
         account = require_role(Role.BOARD_OFFICER)
         if _state_of(account) not in (secondment.home_state_code, secondment.host_state_code):

@@ -143,8 +143,9 @@ class Recognitions(MethodView):
 
 
 def _readable(recognition_id: int) -> Recognition:
+    account = current_account()  # before the lookup: an anonymous caller learns not even which ids exist
     recognition = services.get_recognition(recognition_id)
-    if not can_read_full_record(current_account(), recognition.clinician):
+    if not can_read_full_record(account, recognition.clinician):
         raise Forbidden("you may not read this recognition")
     return recognition
 
@@ -162,6 +163,7 @@ class RecognitionDecision(MethodView):
     @blp.response(200, RecognitionOut)
     def post(self, data, recognition_id):
         """Grant (optionally with conditions) or refuse (reason required): a board of the host state."""
+        current_account()  # before the lookup: an anonymous caller learns not even which ids exist
         recognition = services.get_recognition(recognition_id)
         account = require_host_board(recognition)
         decided_on = decision_day(data["decided_on"])
@@ -179,8 +181,8 @@ class RecognitionWithdrawal(MethodView):
     @blp.response(200, RecognitionOut)
     def post(self, data, recognition_id):
         """Withdraw a pending application (the applicant)."""
+        account = current_account()  # before the lookup: an anonymous caller learns not even which ids exist
         recognition = services.get_recognition(recognition_id)
-        account = current_account()
         if not is_applicant(account, recognition):
             raise Forbidden("only the clinician or the home board may withdraw the application")
         services.withdraw(recognition, decided_on=date.today(), reason=data["reason"], actor=account)
@@ -194,6 +196,7 @@ class RecognitionMeasures(MethodView):
     @blp.response(200, RecognitionOut)
     def post(self, data, recognition_id):
         """Suspend, reinstate or revoke a recognition on the host board's own account."""
+        current_account()  # before the lookup: an anonymous caller learns not even which ids exist
         recognition = services.get_recognition(recognition_id)
         account = require_host_board(recognition)
         decided_on = decision_day(data["decided_on"])
