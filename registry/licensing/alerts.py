@@ -101,6 +101,20 @@ def alerts_for_state(state_code: str, *, unacknowledged: bool) -> list[Alert]:
     return list(db.session.scalars(stmt))
 
 
+def all_alerts(state_code: str | None, *, unacknowledged: bool) -> list[Alert]:
+    """Every alert, newest first (the secretariat's view); with `state_code` only those sent to that state.
+
+    `unacknowledged`: not acknowledged by `state_code`, or, without one, by at least one receiving state.
+    """
+    if state_code is not None:
+        return alerts_for_state(state_code, unacknowledged=unacknowledged)
+    stmt = sa.select(Alert).options(selectinload(Alert.recipients)).order_by(Alert.sent_at.desc(), Alert.id.desc())
+    if unacknowledged:
+        stmt = stmt.where(
+            sa.exists().where(AlertRecipient.alert_id == Alert.id, AlertRecipient.acknowledged_at.is_(None)))
+    return list(db.session.scalars(stmt))
+
+
 def alerts_about(clinician_id: int) -> list[Alert]:
     return list(
         db.session.scalars(

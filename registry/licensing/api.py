@@ -184,9 +184,25 @@ class Alerts(MethodView):
     @blp.arguments(AlertQuery(), location="query")
     @blp.response(200, AlertOut(many=True))
     def get(self, args):
-        """Alerts sent to the caller's member state, newest first; `unacknowledged=true` for the open list."""
-        account = require_role(Role.BOARD_OFFICER)
-        return alerts.alerts_for_state(account.organisation.member_state_code, unacknowledged=args["unacknowledged"])
+        """Alerts, newest first. A board officer sees the alerts sent to its member state; `unacknowledged=true`
+        keeps those its state has not acknowledged.
+
+        The secretariat sees every alert. With `state=XX` only those sent to member state XX, and
+        `unacknowledged=true` then keeps those XX has not acknowledged; without `state`, `unacknowledged=true`
+        keeps the alerts that at least one receiving state has not acknowledged. Only the secretariat names a
+        state (422 for a board, which always sees its own); an unknown state is a 422.
+        """
+        account = require_role(Role.BOARD_OFFICER, Role.SECRETARIAT_ADMIN)
+        state = args.get("state")
+        if account.role is Role.BOARD_OFFICER:
+            if state is not None:
+                raise Invalid("a board sees the alerts sent to its own member state",
+                              errors={"state": ["only the secretariat names a state"]})
+            return alerts.alerts_for_state(account.organisation.member_state_code,
+                                           unacknowledged=args["unacknowledged"])
+        if state is not None and not people.state_exists(state):
+            raise Invalid("unknown member state", errors={"state": [f"no member state {state}"]})
+        return alerts.all_alerts(state, unacknowledged=args["unacknowledged"])
 
 
 @blp.route("/alerts/<id:alert_id>")

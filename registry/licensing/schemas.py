@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from registry.core.schemas import ISCO_CODE, ORG_CODE, Day, Pattern, StrictSchema, Text, code_field
+from registry.core.schemas import ISCO_CODE, ORG_CODE, STATE_CODE, Day, Pattern, StrictSchema, Text, code_field
 from registry.licensing.models import LicenceAction, LicenceStatus
 
 
@@ -111,4 +111,8 @@ class AlertOut(Schema):
 
 
 class AlertQuery(StrictSchema):
-    unacknowledged = fields.Boolean(load_default=False)
+    unacknowledged = fields.Boolean(load_default=False, metadata={
+        "description": "only alerts not yet acknowledged: by the caller's state (boards), by `state`, or by any "
+                       "receiving state (secretariat)"})
+    state = code_field(2, STATE_CODE, "FR")
+    state.metadata["description"] = "secretariat only: the alerts sent to this member state"
