@@ -398,8 +398,17 @@ def _verify_body(req: Request) -> services.Checked:
         raise Invalid("send exactly one of token or code",
                       errors={"token": ["send exactly one of token or code"]})
     if "code" in data:
-        return services.check_code(data["code"])
+        return check_code_logged(data["code"])
     return services.check_token(data["token"])
+
+
+def check_code_logged(code: str) -> services.Checked:
+    """services.check_code; a well-formed code that names no certificate is logged (committed) before its 404."""
+    try:
+        return services.check_code(code)
+    except services.UnknownCode:
+        services.log_unknown_code(current_caller_or_none())
+        raise
 
 
 @blp.route("/verify")
@@ -416,6 +425,8 @@ class Verify(MethodView):
         KEY_OUTSIDE_WINDOW, INVALID_SIGNATURE, UNSUPPORTED_ALGORITHM, WRONG_TYPE, MALFORMED, INVALID_CLAIMS, ...
         The data shown is the verified token's. For a PDF, `pdf.identical_to_issued` compares its SHA-256 with
         the file issued. Public and rate-limited per client address (per worker process); each is logged.
+        A well-formed code that names no certificate answers 404 and is logged too (outcome UNKNOWN_CERTIFICATE);
+        a malformed one is a 422 and is not.
         """
         req = request._get_current_object()  # type: ignore[attr-defined]  (once: a proxy lookup costs ~1 µs)
         _throttle(req)
@@ -544,7 +555,7 @@ class VerifyPage(MethodView):
             headers["Retry-After"] = retry_after_header(wait)
         elif token or code:
             try:  # every verification is logged
-                checked = services.check_token(token, method="qr") if token else services.check_code(code)
+                checked = services.check_token(token, method="qr") if token else check_code_logged(code)
                 services.log_verification(checked, current_caller_or_none())
                 context["result"] = checked.as_dict()
             except (Invalid, NotFound) as exc:

@@ -990,15 +990,30 @@ def check_token(token: str, *, method: str = "token") -> Checked:
     return Checked(result, certificate, method, _shown(result, compact))
 
 
+UNKNOWN_CERTIFICATE = "UNKNOWN_CERTIFICATE"  # the logged outcome of a well-formed code that names no certificate
+
+
+class UnknownCode(NotFound):
+    """A well-formed verification code that names no certificate (404). It was a verification all the same:
+    whoever catches it logs it with `log_unknown_code` (a malformed code, 422, is bad input and is not logged)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"no certificate has the verification code {code}")
+        self.code = code
+
+
 def check_code(code: str) -> Checked:
-    """Verify the certificate a typed verification code names (its stored, signed credential)."""
+    """Verify the certificate a typed verification code names (its stored, signed credential).
+
+    Raises Invalid (422) for a malformed code and UnknownCode (404) for one that names no certificate.
+    """
     try:
         normal = normalise_code(code)
     except InvalidCode as exc:
         raise Invalid(str(exc), errors={"code": [str(exc)]}) from exc
     certificate = db.session.scalar(sa.select(Certificate).where(Certificate.verification_code == normal))
     if certificate is None:
-        raise NotFound(f"no certificate has the verification code {normal}")
+        raise UnknownCode(normal)
     checked = check_token(certificate.credential, method="code")
     checked.certificate = certificate
     return checked
@@ -1046,6 +1061,17 @@ def log_verification(checked: Checked, caller: Any) -> None:
         "clinician_id": certificate.clinician_id if certificate else None,
         "organisation_id": caller.organisation_id if caller else None,
         "account_id": caller.id if caller else None, "pdf_identical": checked.pdf_identical,
+    })
+
+
+def log_unknown_code(caller: Any) -> None:
+    """Log a verification by a well-formed code that names no certificate, and commit it (as log_verification):
+    no certificate, no clinician, the signed-in organisation and account if any. The request then ends in a 404,
+    whose rollback finds the row already committed."""
+    commit_log_row(_VERIFICATIONS, {
+        "occurred_at": utcnow(), "method": "code", "outcome": UNKNOWN_CERTIFICATE, "certificate_id": None,
+        "clinician_id": None, "organisation_id": caller.organisation_id if caller else None,
+        "account_id": caller.id if caller else None, "pdf_identical": None,
     })
 
 
