@@ -58,7 +58,7 @@ from registry.core.db import db, utcnow
 from registry.core.errors import Invalid, TooLarge
 from registry.licensing.models import Licence
 from registry.people import numbers
-from registry.people.models import Clinician, Organisation
+from registry.people.models import Clinician, ClinicianMerge, Organisation
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_ROWS = 100_000
@@ -583,11 +583,15 @@ class _Batcher:
         wanted = {r.registry_number for r in rows if r.registry_number and r.registry_number not in self.clinicians}
         if wanted:
             self.clinicians.update(dict.fromkeys(wanted))
-            found = _rows_in(session, f"SELECT registry_number, id FROM {Clinician.__tablename__} "  # noqa: S608
-                                      "WHERE registry_number IN ({})", list(wanted))
+            # A merged record's number leads to the record it was merged into.
+            found = _rows_in(session, "SELECT c.registry_number, COALESCE(m.survivor_id, c.id) "  # noqa: S608
+                                      f"FROM {Clinician.__tablename__} c LEFT JOIN {ClinicianMerge.__tablename__} m "
+                                      "ON m.merged_id = c.id WHERE c.registry_number IN ({})", list(wanted))
             if found is None:  # pragma: no cover - SQLite (qmark) and psycopg (pyformat) are covered
-                found = session.execute(sa.select(Clinician.registry_number, Clinician.id)
-                                        .where(Clinician.registry_number.in_(wanted)))
+                found = session.execute(
+                    sa.select(Clinician.registry_number, sa.func.coalesce(ClinicianMerge.survivor_id, Clinician.id))
+                    .outerjoin(ClinicianMerge, ClinicianMerge.merged_id == Clinician.id)
+                    .where(Clinician.registry_number.in_(wanted)))
             for registry_number, clinician_id in found:
                 self.clinicians[registry_number] = clinician_id
         wanted_licences = {(r.board, r.licence_number) for r in rows

@@ -26,7 +26,7 @@ from registry.core import audit
 from registry.core.auth import Account
 from registry.core.db import db, is_postgres, utcnow
 from registry.core.errors import Conflict, Invalid, NotFound
-from registry.core.events import completion_withdrawn
+from registry.core.events import clinician_merging, completion_withdrawn
 from registry.licensing.models import Licence
 from registry.people import services as people
 from registry.people.models import Clinician, MemberState, Organisation, OrganisationKind, Profession
@@ -413,6 +413,20 @@ def enrol(offering: Offering, clinician: Clinician, *, actor: Account | None, to
     audit.record("enrolment.create", "enrolment", enrolment.id,
                  {"offering": offering.id, "clinician": clinician.registry_number})
     return enrolment
+
+
+@clinician_merging.connect
+def _fold_enrolments(sender: Any, survivor: Clinician, merged: Clinician, **_: Any) -> dict[str, list[int]]:
+    """Two records of one person enrolled in the same offering: the merged record's enrolment is the duplicate
+    (one seat too many) and goes; the survivor's, with its date, stays."""
+    twice = list(db.session.scalars(
+        sa.select(Enrolment).where(
+            Enrolment.clinician_id == merged.id,
+            Enrolment.offering_id.in_(sa.select(Enrolment.offering_id).where(Enrolment.clinician_id == survivor.id)),
+        ).order_by(Enrolment.id)))
+    for enrolment in twice:
+        db.session.delete(enrolment)
+    return {"enrolments_dropped": [e.id for e in twice]} if twice else {}
 
 
 # --- completions ---------------------------------------------------------------------------------------------

@@ -18,3 +18,13 @@ completion_withdrawn = signals.signal("completion-withdrawn")
 #: A recognition changed status (granted, suspended, reinstated, revoked, ...).
 #: kwargs: recognition (Recognition), event (RecognitionEvent), actor (Account | None).
 recognition_event_recorded = signals.signal("recognition-event-recorded")
+
+#: Two clinician records are about to be merged (nothing has moved yet). kwargs: survivor, merged (Clinician).
+#: Each receiver returns a list of (condition, detail) pairs naming what its layer could not carry over (two
+#: overlapping secondments, two enrolments in one offering); any pair refuses the merge and nothing is written.
+clinician_merge_requested = signals.signal("clinician-merge-requested")
+
+#: The merge of two clinician records is going ahead (after every receiver of clinician_merge_requested agreed;
+#: before any row moves). kwargs: survivor, merged. A receiver folds rows that would be duplicates once moved (an
+#: enrolment in an offering both records were enrolled in) and returns {what: [ids]} for the audit event.
+clinician_merging = signals.signal("clinician-merging")

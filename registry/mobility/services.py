@@ -18,14 +18,14 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from curricula.services import check_course_codes
 from registry.core import audit
 from registry.core.auth import Account
 from registry.core.db import db, is_postgres
 from registry.core.errors import Conflict, Invalid, NotFound
-from registry.core.events import licence_event_recorded, recognition_event_recorded
+from registry.core.events import clinician_merge_requested, licence_event_recorded, recognition_event_recorded
 from registry.licensing import alerts
 from registry.licensing.models import Licence, LicenceAction, LicenceEvent, LicenceStatus
 from registry.licensing.services import state_on
@@ -631,3 +631,18 @@ def _follow_recognition(sender: Any, recognition: Recognition, event: Recognitio
     for secondment in resting:
         step(secondment, decided_on=event.decided_on, effective_on=event.effective_on, reason=reason, actor=actor,
              cause_recognition=event)
+
+
+@clinician_merge_requested.connect
+def _merge_overlaps(sender: Any, survivor: Clinician, merged: Clinician, **_: Any) -> list[tuple[str, str]]:
+    """One person cannot be placed twice at once: two records whose approved (or suspended) secondments overlap
+    cannot be merged until one of them is cancelled or terminated."""
+    mine, theirs = aliased(Secondment), aliased(Secondment)
+    pairs = db.session.execute(
+        sa.select(mine.id, theirs.id)
+        .where(mine.clinician_id == survivor.id, theirs.clinician_id == merged.id,
+               mine.status.in_(PLACED), theirs.status.in_(PLACED),
+               mine.starts_on <= theirs.ends_on, theirs.starts_on <= mine.ends_on)
+        .order_by(mine.starts_on, mine.id, theirs.id)).all()
+    return [("no_overlap", f"secondment {a} of {survivor.registry_number} and secondment {b} of "
+                           f"{merged.registry_number} overlap") for a, b in pairs]

@@ -11,8 +11,8 @@ from flask_smorest import Blueprint
 
 from registry.core.auth import Account, Caller, Role, current_account, require_role
 from registry.core.db import db
-from registry.core.errors import Forbidden
-from registry.people import services
+from registry.core.errors import Conflict, Forbidden
+from registry.people import numbers, services
 from registry.people.models import MemberState, Profession
 from registry.people.schemas import (
     ClinicianIn,
@@ -23,6 +23,8 @@ from registry.people.schemas import (
     MemberStateIn,
     MemberStateOut,
     MemberStatePatch,
+    MergeIn,
+    MergeOut,
     OrganisationIn,
     OrganisationOut,
     OrganisationPatch,
@@ -178,3 +180,54 @@ class ClinicianItem(MethodView):
         services.update_clinician(clinician, **data)
         db.session.commit()
         return clinician
+
+
+@blp.route("/clinicians/<registry_number>/merges")
+class ClinicianMerges(MethodView):
+    @blp.response(200, MergeOut(many=True))
+    def get(self, registry_number):
+        """The records merged into this one: their numbers, when, by which organisation, why (boards, secretariat,
+        the clinician)."""
+        account = current_account()
+        clinician = services.get_clinician(registry_number)
+        if not can_read_full_record(account, clinician):
+            raise Forbidden("you may not read this clinician's record")
+        return services.merges_into(clinician.id)
+
+    @blp.arguments(MergeIn())
+    @blp.response(201, MergeOut)
+    def post(self, data, registry_number):
+        """Merge a duplicate record into this one (a board of both records' home state, or the secretariat).
+
+        Everything the duplicate holds moves here; this record keeps its identity (names, date of birth, home
+        state); the duplicate's number leads here from then on. A board may merge only two records whose home
+        state is its own. Refused with 409, listing every reason, when either record is merged already, both have
+        an active sign-in account, or their approved secondments overlap. Audited.
+        """
+        account, survivor, merged = merge_parties(registry_number, data["merged"])
+        record = services.merge_clinicians(survivor, merged, reason=data["reason"], account=account)
+        db.session.commit()
+        return record
+
+
+def merge_parties(survivor_number: str, merged_number: str) -> tuple[Account, Any, Any]:
+    """The caller and the two records of a merge, if the caller may merge them: a board officer of both records'
+    home state, or the secretariat. The role is checked before any lookup (only they learn which numbers exist)."""
+    account = require_role(Role.BOARD_OFFICER, Role.SECRETARIAT_ADMIN)
+    survivor = _unmerged(survivor_number, "registry_number")
+    merged = _unmerged(merged_number, "merged")
+    if account.role is Role.BOARD_OFFICER:
+        for clinician in (survivor, merged):
+            if account.organisation.member_state_code != clinician.home_state_code:
+                raise Forbidden(f"only a licensing board of {clinician.home_state_code} (the home state of "
+                                f"{clinician.registry_number}) or the secretariat may merge these records")
+    return account, survivor, merged
+
+
+def _unmerged(registry_number: str, field: str) -> Any:
+    """The record a number names itself (not the one it leads to): a merge must name both records exactly."""
+    clinician = services.get_clinician(registry_number)
+    if clinician.registry_number != numbers.normalise(registry_number):
+        raise Conflict(f"{numbers.normalise(registry_number)} was merged into {clinician.registry_number} "
+                       "already", errors={field: ["was merged already"]}, survivor=clinician.registry_number)
+    return clinician

@@ -91,3 +91,28 @@ class Clinician(db.Model):
     @property
     def full_name(self) -> str:
         return f"{self.given_names} {self.family_name}"
+
+
+class ClinicianMerge(db.Model):
+    """Two records found to be one person: `merged` was folded into `survivor` (an explicit, audited act).
+
+    Everything the merged record held (licences, completions, recognitions, certificates, secondments, alerts, the
+    logs about it, its sign-in account) moved to the survivor; its registry number now leads there. Issued
+    certificates are not changed: they keep naming the number they were issued under. Never deleted.
+    """
+
+    __tablename__ = "clinician_merges"
+
+    merged_id: Mapped[int] = mapped_column(sa.ForeignKey("clinicians.id"), primary_key=True, autoincrement=False)
+    # Always a record that is not itself merged: a later merge of the survivor moves these rows on.
+    survivor_id: Mapped[int] = mapped_column(sa.ForeignKey("clinicians.id"), index=True)
+    merged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id"))
+    organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"))
+    # Rows moved, per table: {"licences": 2, ...}; the ids are in the audit event.
+    moved: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    merged: Mapped[Clinician] = relationship(foreign_keys=[merged_id])
+    survivor: Mapped[Clinician] = relationship(foreign_keys=[survivor_id])
+    organisation: Mapped[Organisation | None] = relationship()

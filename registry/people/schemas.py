@@ -138,6 +138,23 @@ class ClinicianOut(Schema):
 ClinicianPage = page_schema(ClinicianOut, "ClinicianPage")
 
 
+class MergeIn(StrictSchema):
+    merged = Text(max_length=20, required=True, metadata={
+        "description": "registry number of the record to fold into this one (the duplicate)", "example": "K7M2Q9XA4TR"})
+    reason = Text(max_length=500, min_length=3, required=True,
+                  metadata={"description": "why the two records are one person", "example": "same passport number"})
+
+
+class MergeOut(Schema):
+    merged = fields.Function(lambda m: m.merged.registry_number,
+                             metadata={"description": "the registry number that now leads to the survivor"})
+    survivor = fields.Function(lambda m: m.survivor.registry_number)
+    merged_at = fields.DateTime()
+    reason = fields.String()
+    organisation = fields.Function(lambda m: m.organisation.code if m.organisation else None, allow_none=True)
+    moved = fields.Dict(metadata={"description": "rows moved to the survivor, per table"})
+
+
 class ClinicianQuery(PageArgs):
     q = Text(max_length=200, metadata={"description": "registry number or part of a name"})
     licence_number = Text(max_length=40)

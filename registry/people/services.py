@@ -9,12 +9,21 @@ from typing import Any
 import sqlalchemy as sa
 
 from registry.core import audit
-from registry.core.db import db
+from registry.core.db import db, is_postgres
 from registry.core.errors import Conflict, Invalid, NotFound
+from registry.core.events import clinician_merge_requested, clinician_merging
 from registry.core.prepared import fetch_first
 from registry.core.schemas import ORG_CODE, STATE_CODE
 from registry.people import numbers
-from registry.people.models import Clinician, MemberState, Organisation, OrganisationKind, Profession, name_key
+from registry.people.models import (
+    Clinician,
+    ClinicianMerge,
+    MemberState,
+    Organisation,
+    OrganisationKind,
+    Profession,
+    name_key,
+)
 
 
 def _shown(text: str, *, quoted: bool = False) -> str:
@@ -136,6 +145,7 @@ def find_duplicates(family_name: str, given_names: str, date_of_birth: date, hom
                 Clinician.name_key == key,
                 Clinician.date_of_birth == date_of_birth,
                 Clinician.home_state_code == home_state_code,
+                _NOT_MERGED,
             )
         )
     )
@@ -195,22 +205,135 @@ def update_clinician(clinician: Clinician, **changes: Any) -> Clinician:
     return clinician
 
 
+# --- merging two records of one person ------------------------------------------------------------------------
+
+
+def _clinician_columns() -> list[tuple[sa.Table, sa.Column]]:
+    """Every column, in every table but clinicians and accounts, that holds a clinician's id: the foreign keys
+    to clinicians.id, and the access log's clinician_id (a plain column, not a foreign key)."""
+    found = []
+    for table in db.metadata.sorted_tables:
+        if table.name in ("clinicians", "accounts", "clinician_merges"):
+            continue
+        for column in table.columns:
+            if column.name == "clinician_id" or any(fk.column is _C.c.id for fk in column.foreign_keys):
+                found.append((table, column))
+    return found
+
+
+def merge_unmet(survivor: Clinician, merged: Clinician) -> list[dict[str, str]]:
+    """Why these two records cannot be merged (each reason once; empty when they can)."""
+    from registry.core.auth import Account, Role  # core's account model: people sits above core
+
+    unmet: list[dict[str, str]] = []
+    for clinician in (survivor, merged):
+        into = db.session.scalar(sa.select(ClinicianMerge).where(ClinicianMerge.merged_id == clinician.id))
+        if into is not None:
+            unmet.append({"condition": "not_merged", "detail": f"{clinician.registry_number} was merged into "
+                                                               f"{into.survivor.registry_number} already"})
+    accounts = {a.clinician_id: a for a in db.session.scalars(
+        sa.select(Account).where(Account.role == Role.CLINICIAN,
+                                 Account.clinician_id.in_((survivor.id, merged.id))))}
+    theirs, ours = accounts.get(merged.id), accounts.get(survivor.id)
+    if theirs is not None and theirs.active and ours is not None:
+        unmet.append({"condition": "one_account",
+                      "detail": f"both records have a sign-in account; {merged.registry_number}'s account must be "
+                                "deactivated first (it stays with the merged record), or merge the other way"})
+    for _receiver, reasons in clinician_merge_requested.send(survivor, survivor=survivor, merged=merged):
+        unmet.extend({"condition": condition, "detail": detail} for condition, detail in reasons or ())
+    return unmet
+
+
+def merge_clinicians(survivor: Clinician, merged: Clinician, *, reason: str, account: Any) -> ClinicianMerge:
+    """Fold `merged` into `survivor`: every row that names the merged record moves to the survivor, which keeps
+    its own identity (names, date of birth, sex, nationality); the merged number then leads to the survivor.
+
+    Refused (409, every reason listed, nothing written) when either record is merged already, both have an active
+    sign-in account, or an upper layer cannot carry its rows over (overlapping approved secondments). Issued
+    certificates are not touched: they keep naming the number they were issued under, and verify as before.
+    Flushes; the caller commits. The audit log holds the ids of every row moved.
+    """
+    from registry.core.auth import Account
+
+    if survivor.id == merged.id:
+        raise Invalid("a record cannot be merged into itself", errors={"merged": ["is the surviving record"]})
+    if is_postgres():  # serialise with anything else that locks these clinicians (approvals, other merges)
+        db.session.execute(sa.select(Clinician.id).where(Clinician.id.in_((survivor.id, merged.id)))
+                           .order_by(Clinician.id).with_for_update())
+    unmet = merge_unmet(survivor, merged)
+    if unmet:
+        raise Conflict(
+            f"cannot merge {merged.registry_number} into {survivor.registry_number}: "
+            + "; ".join(u["detail"] for u in unmet), unmet=unmet)
+    folded: dict[str, list[Any]] = {}
+    for _receiver, notes in clinician_merging.send(survivor, survivor=survivor, merged=merged):
+        folded.update(notes or {})
+    db.session.flush()
+    connection = db.session.connection()
+    moved: dict[str, list[Any]] = {}
+    for table, column in _clinician_columns():
+        key = next(iter(table.primary_key.columns))
+        ids = list(connection.execute(sa.select(key).where(column == merged.id).order_by(key)).scalars())
+        if ids:
+            connection.execute(sa.update(table).where(column == merged.id).values({column.name: survivor.id}))
+            moved.setdefault(table.name, []).extend(ids)
+    theirs = db.session.scalar(sa.select(Account).where(Account.clinician_id == merged.id))
+    if theirs is not None and theirs.active:  # merge_unmet made sure the survivor has none
+        theirs.clinician_id = survivor.id
+        moved["accounts"] = [theirs.id]
+    # Records merged into this one earlier now lead to the survivor directly.
+    earlier = list(db.session.scalars(sa.select(ClinicianMerge).where(ClinicianMerge.survivor_id == merged.id)))
+    for row in earlier:
+        row.survivor_id = survivor.id
+    record = ClinicianMerge(merged_id=merged.id, survivor_id=survivor.id, reason=reason,
+                            account_id=getattr(account, "id", None),
+                            organisation_id=getattr(account, "organisation_id", None),
+                            moved={name: len(ids) for name, ids in sorted(moved.items())})
+    db.session.add(record)
+    db.session.flush()
+    db.session.expire_all()  # the moved rows were updated past the ORM
+    audit.record("clinician.merge", "clinician", survivor.registry_number, {
+        "merged": merged.registry_number, "reason": reason, "moved": moved, "folded": folded,
+        "also_leading_here": sorted(r.merged.registry_number for r in earlier),
+    })
+    audit.record("clinician.merged_into", "clinician", merged.registry_number,
+                 {"survivor": survivor.registry_number, "reason": reason})
+    return record
+
+
+def merges_into(clinician_id: int) -> list[ClinicianMerge]:
+    """The records merged into this one, oldest first."""
+    return list(db.session.scalars(sa.select(ClinicianMerge).where(ClinicianMerge.survivor_id == clinician_id)
+                                   .order_by(ClinicianMerge.merged_at, ClinicianMerge.merged_id)))
+
+
 def get_clinician(registry_number: str) -> Clinician:
     canonical = numbers.normalise(registry_number)
     if canonical is None:
         raise NotFound(
             f"{_shown(registry_number, quoted=True)} is not a valid registry number (wrong shape or check character)"
         )
-    clinician = db.session.scalar(sa.select(Clinician).where(Clinician.registry_number == canonical))
-    if clinician is None:
+    row = db.session.execute(
+        sa.select(Clinician, ClinicianMerge.survivor_id)
+        .outerjoin(ClinicianMerge, ClinicianMerge.merged_id == Clinician.id)
+        .where(Clinician.registry_number == canonical)
+    ).first()
+    if row is None:
         raise NotFound(f"no clinician {canonical}")
-    return clinician
+    # A merged record's number leads to the record it was merged into.
+    return row[0] if row[1] is None else db.session.get(Clinician, row[1])
 
 
+_C, _M = Clinician.__table__, ClinicianMerge.__table__
+_NOT_MERGED = ~sa.exists().where(_M.c.merged_id == Clinician.id)
+_SURVIVOR = _C.alias("survivor")
+# The clinician a number leads to: itself, or the record it was merged into.
 _CLINICIAN_REF = (
-    sa.select(Clinician.__table__.c.id, Clinician.__table__.c.registry_number,
-              (Clinician.__table__.c.given_names + " " + Clinician.__table__.c.family_name).label("full_name"))
-    .where(Clinician.__table__.c.registry_number == sa.bindparam("number"))
+    sa.select(_SURVIVOR.c.id, _SURVIVOR.c.registry_number,
+              (_SURVIVOR.c.given_names + " " + _SURVIVOR.c.family_name).label("full_name"))
+    .select_from(_C.outerjoin(_M, _M.c.merged_id == _C.c.id)
+                 .join(_SURVIVOR, _SURVIVOR.c.id == sa.func.coalesce(_M.c.survivor_id, _C.c.id)))
+    .where(_C.c.registry_number == sa.bindparam("number"))
 )
 _STATE_EXISTS = sa.select(MemberState.__table__.c.code).where(MemberState.__table__.c.code == sa.bindparam("code"))
 
@@ -236,11 +359,13 @@ def search_clinicians(
     """Search by registry number, name (any order, accents ignored) or licence number."""
     from registry.core.db import Base  # licences are looked up by table, not imported: people sits below licensing
 
-    stmt = sa.select(Clinician)
+    stmt = sa.select(Clinician).where(_NOT_MERGED)
     if q:
         canonical = numbers.normalise(q)
         if canonical:
-            stmt = stmt.where(Clinician.registry_number == canonical)
+            # a merged record's number finds the record it was merged into
+            found = fetch_first(_CLINICIAN_REF, {"number": canonical})
+            stmt = stmt.where(Clinician.id == (found.id if found else None))
         else:
             for word in name_key(q, "").split():
                 escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -24,7 +24,7 @@ from registry.licensing.services import state_on
 from registry.mobility.models import ExchangeProgramme, Secondment, SecondmentEvent
 from registry.mobility.services import status_on as secondment_status_on
 from registry.people import numbers
-from registry.people.models import Clinician, Organisation, Profession
+from registry.people.models import Clinician, ClinicianMerge, Organisation, Profession
 from registry.recognition.models import Agreement, Recognition, RecognitionEvent
 from registry.recognition.services import status_on
 
@@ -51,7 +51,11 @@ def _has(table: sa.Table) -> sa.Label:
 # The clinician and, for each other section, whether it has any row: most clinicians hold a licence or two and
 # little else, so the sections' own queries run only where there is something to read (indexed probes).
 _SECTIONS = (_R, _A, _CO, _CERT, _S)
-_CLINICIAN = sa.select(_C, *(_has(t) for t in _SECTIONS)).where(_C.c.registry_number == sa.bindparam("number"))
+_MERGED_INTO = (sa.select(ClinicianMerge.__table__.c.survivor_id)
+                .where(ClinicianMerge.__table__.c.merged_id == _C.c.id).scalar_subquery().label("merged_into"))
+_CLINICIAN = (sa.select(_C, _MERGED_INTO, *(_has(t) for t in _SECTIONS))
+              .where(_C.c.registry_number == sa.bindparam("number")))
+_SURVIVOR = sa.select(_C.c.registry_number).where(_C.c.id == sa.bindparam("id"))
 _LICENCES = (
     sa.select(_L.c.id, _L.c.number, _ORG.c.code.label("board_code"), _ORG.c.member_state_code,
               _L.c.profession_code, _P.c.title.label("profession_title"),
@@ -121,6 +125,8 @@ def clinician(registry_number: str) -> SimpleNamespace:
     row = fetch_first(_CLINICIAN, {"number": canonical})
     if row is None:
         raise NotFound(f"no clinician {canonical}")
+    if row.merged_into is not None:  # a merged record's number leads to the record it was merged into
+        row = fetch_first(_CLINICIAN, {"number": fetch_first(_SURVIVOR, {"id": row.merged_into}).registry_number})
     values = dict(row._mapping)
     person = SimpleNamespace(**{c.name: values[c.name] for c in _C.c})
     person.sections = {t.name for t in _SECTIONS if values[f"has_{t.name}"]}

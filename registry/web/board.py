@@ -78,9 +78,12 @@ def standing_page(registry_number: str):
     document = standing_document(account, registry_number, day)
     own_board = account.organisation_id if account.role is Role.BOARD_OFFICER else None
     own_state = account.organisation.member_state_code if own_board else None
+    clinician = document["clinician"]
+    may_merge = account.role is Role.SECRETARIAT_ADMIN or own_state == clinician.home_state_code
     return render("board/standing.html", status=422 if errors else 200, doc=document, day=day,
                   errors=errors, on_text=request.args.get("on", ""), own_board=own_board, own_state=own_state,
-                  board_codes=_board_codes(document))
+                  board_codes=_board_codes(document), may_merge=may_merge,
+                  merged_numbers=[m.merged.registry_number for m in people.merges_into(clinician.id)])
 
 
 def _board_codes(document: dict[str, Any]) -> dict[int, str]:

@@ -24,9 +24,9 @@ from registry.mobility.api import require_board_of_state  # the API's own check
 from registry.mobility.models import Secondment, SecondmentStatus
 from registry.mobility.schemas import ApprovalIn, CancellationIn
 from registry.people import services as people
-from registry.people.api import require_board_officer_of_state
+from registry.people.api import merge_parties, require_board_officer_of_state
 from registry.people.models import Profession, Sex
-from registry.people.schemas import CEFR, ClinicianIn
+from registry.people.schemas import CEFR, ClinicianIn, MergeIn
 from registry.recognition import services as recognition_services
 from registry.recognition.api import decision_day as recognition_decision_day
 from registry.recognition.api import require_host_board
@@ -327,3 +327,49 @@ def board_measure_submit(recognition_id: int):
     flash(f"Recognition {recognition_id} in {recognition.host_state_code}: {data['action'].value} recorded.")
     return redirect(url_for("web.standing_page", registry_number=recognition.clinician.registry_number))
 
+
+
+# --- merging a duplicate record into this one -------------------------------------------------------------------
+
+MERGE_FIELDS = ("merged", "reason")
+
+
+def _merge_page(survivor: Any, status: int = 200, **extra: Any):
+    context: dict[str, Any] = {"survivor": survivor, "form": {}, "errors": {}, "general": [], "merged": None,
+                               "moved": None}
+    context.update(extra)
+    return render("board/merge.html", status=status, **context)
+
+
+@blp.get("/board/clinicians/<registry_number>/merge")
+def board_merge(registry_number: str):
+    require_role(Role.BOARD_OFFICER, Role.SECRETARIAT_ADMIN)  # before the lookup
+    return _merge_page(people.get_clinician(registry_number))
+
+
+@blp.post("/board/clinicians/<registry_number>/merge")
+def board_merge_submit(registry_number: str):
+    """Merge a duplicate record into this one, after a confirmation that shows both records and what moves; the
+    API's rules and permission (merge_parties, merge_clinicians) decide."""
+    require_role(Role.BOARD_OFFICER, Role.SECRETARIAT_ADMIN)
+    survivor = people.get_clinician(registry_number)
+    try:
+        data = load_form(MergeIn(), MERGE_FIELDS)
+        account, survivor, merged = merge_parties(registry_number, data["merged"])
+        if request.form.get("confirmed") != "yes":
+            moved, _ = dry_run(lambda: dict(people.merge_clinicians(survivor, merged, reason=data["reason"],
+                                                                    account=account).moved),
+                               main=("clinician", survivor.registry_number))
+            return _merge_page(people.get_clinician(registry_number), form=request.form,
+                               merged=people.get_clinician(data["merged"]), moved=moved)
+        people.merge_clinicians(survivor, merged, reason=data["reason"], account=account)
+        db.session.commit()
+    except RegistryError as exc:
+        db.session.rollback()
+        if exc.status in (401, 403):
+            raise
+        errors, general = form_errors(exc, MERGE_FIELDS)
+        return _merge_page(people.get_clinician(registry_number), status=exc.status, form=request.form,
+                           errors=errors, general=general)
+    flash(f"Record {data['merged']} merged into {survivor.registry_number}; its number now leads here.")
+    return redirect(url_for("web.standing_page", registry_number=survivor.registry_number))
