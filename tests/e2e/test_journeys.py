@@ -37,7 +37,7 @@ def test_a_clinician_downloads_a_certificate_that_verifies_and_shows_revoked_onc
 
     # The clinician signs in and lands on their record with the certificate listed.
     me = site.page(email("clinician"))
-    expect(me.get_by_role("heading", name="My record")).to_be_visible()
+    expect(me.get_by_role("heading", name="My record", exact=True)).to_be_visible()
     row = me.locator("section[aria-labelledby=h-certificates] tbody tr")
     expect(row).to_have_count(1)
     expect(row.locator("th")).to_contain_text("good standing")
