@@ -67,6 +67,21 @@ def require_course_manager(course: Course) -> Account:
     return account
 
 
+def _keeps_co_owners(course: Course, owners: list[dict[str, str | None]], account: Account) -> None:
+    """A hub may add co-owners and step down itself, but only the secretariat removes another owner of a joint
+    course (a hub or a member state): one owner cannot take a shared course over."""
+    wanted = {("hub", o["hub"]) if o.get("hub") else ("state", o["member_state"]) for o in owners}
+    own = account.organisation.code
+    dropped = sorted(
+        f"{kind} {name}" for kind, name in (
+            ("hub", o.organisation.code) if o.organisation is not None else ("state", o.member_state_code)
+            for o in course.owners)
+        if (kind, name) not in wanted and (kind, name) != ("hub", own))
+    if dropped:
+        raise Forbidden(f"only the secretariat may remove another owner of course {course.code}: "
+                        + ", ".join(dropped), errors={"owners": [f"keeps {', '.join(dropped)}"]})
+
+
 def require_accreditor(state_code: str) -> Account:
     """The secretariat, or a board officer of the member state that grants the accreditation."""
     account = require_role(Role.SECRETARIAT_ADMIN, Role.BOARD_OFFICER)
@@ -149,6 +164,8 @@ class CourseItem(MethodView):
         current_account()  # before the lookup: anonymous callers get 401 whether or not the course exists
         course = services.get_course(code)
         account = require_course_manager(course)
+        if account.role is Role.HUB_OFFICER and "owners" in data:
+            _keeps_co_owners(course, data["owners"], account)
         services.update_course(course, actor=account, **data)
         db.session.commit()
         return dump_course(course, None)

@@ -71,6 +71,43 @@ def test_owning_hub_changes_the_course_and_another_hub_cannot(client, world, app
     assert count(app, "course_owners") == 3  # two for TRAUMA-ITLS, one for EMLOG
 
 
+def test_a_co_owning_hub_adds_owners_and_steps_down_but_cannot_remove_another(client, world, app, curriculum):
+    r = client.patch("/api/v1/courses/TRAUMA-ITLS", headers=world.h("secretariat"),
+                     json={"owners": [{"hub": "IE-HUB"}, {"hub": "PT-HUB"}, {"member_state": "FR"}]})
+    assert r.status_code == 200, r.get_json()
+    before = (audit_count(app), count(app, "course_owners"))
+
+    # IE-HUB tries to keep the joint course to itself: PT-HUB and France stay, nothing is written.
+    for owners in ([{"hub": "IE-HUB"}], [{"hub": "IE-HUB"}, {"hub": "PT-HUB"}]):
+        r = client.patch("/api/v1/courses/TRAUMA-ITLS", json={"owners": owners, "cpd_hours": 2},
+                         headers=world.h("hub_ie"))
+        assert r.status_code == 403, r.get_json()
+        assert r.headers["Content-Type"] == "application/problem+json"
+        assert "state FR" in problem(r)["detail"] and "secretariat" in problem(r)["detail"]
+    assert "hub PT-HUB" in client.patch("/api/v1/courses/TRAUMA-ITLS", json={"owners": [{"hub": "IE-HUB"}]},
+                                        headers=world.h("hub_ie")).get_json()["detail"]
+    assert (audit_count(app), count(app, "course_owners")) == before
+    body = client.get("/api/v1/courses/TRAUMA-ITLS").get_json()
+    assert body["cpd_hours"] != 2
+    assert {(o["hub"], o["member_state"]) for o in body["owners"]} == {
+        ("IE-HUB", None), ("PT-HUB", None), (None, "FR")}
+
+    # Adding a co-owner keeps every other owner: allowed. Stepping down itself: allowed.
+    r = client.patch("/api/v1/courses/TRAUMA-ITLS", headers=world.h("hub_ie"), json={
+        "owners": [{"hub": "IE-HUB"}, {"hub": "PT-HUB"}, {"member_state": "FR"}, {"member_state": "PT"}]})
+    assert r.status_code == 200, r.get_json()
+    r = client.patch("/api/v1/courses/TRAUMA-ITLS", headers=world.h("hub_ie"), json={
+        "owners": [{"hub": "PT-HUB"}, {"member_state": "FR"}, {"member_state": "PT"}]})
+    assert r.status_code == 200, r.get_json()
+    assert {(o["hub"], o["member_state"]) for o in r.get_json()["owners"]} == {
+        ("PT-HUB", None), (None, "FR"), (None, "PT")}
+    # IE-HUB no longer owns it, so it changes nothing more; PT-HUB (still an owner) can.
+    assert client.patch("/api/v1/courses/TRAUMA-ITLS", json={"cpd_hours": 3},
+                        headers=world.h("hub_ie")).status_code == 403
+    assert client.patch("/api/v1/courses/TRAUMA-ITLS", json={"cpd_hours": 3},
+                        headers=world.h("hub_pt")).status_code == 200
+
+
 def test_course_input_is_checked(client, world, app):
     cases = [
         ({**NEW_COURSE, "fallback_language": "de"}, "fallback_language"),
