@@ -76,7 +76,7 @@ def objects(world, app, client) -> Objects:
     other_licence = world.make_licence(world.other_clinician, "IE-B", number="IE-2221-0002")
     ok(client.post(f"/api/v1/licences/{other_licence}/events", headers=h("board_ie"), json={
         "action": "restrict", "decided_on": iso(0), "reason": "review", "scope": "no night shifts"}))
-    alert = ok(client.get("/api/v1/alerts", headers=h("board_fr")), 200)[0]["id"]
+    alert = ok(client.get("/api/v1/alerts", headers=h("board_fr")), 200)["items"][0]["id"]
     return Objects(alert=alert, recognition=recognition, secondment=secondment, certificate=certificate,
                    completion=completion, offering=offering_id, accreditation=accreditation_id,
                    licence=world.licence, registry_number=world.clinician.registry_number)

@@ -88,31 +88,38 @@ def acknowledge(alert: Alert, account: Account) -> AlertRecipient:
     return recipient
 
 
-def alerts_for_state(state_code: str, *, unacknowledged: bool) -> list[Alert]:
-    stmt = (
-        sa.select(Alert)
-        .join(AlertRecipient)
-        .where(AlertRecipient.state_code == state_code)
-        .options(selectinload(Alert.recipients))
-        .order_by(Alert.sent_at.desc(), Alert.id.desc())
-    )
+def _for_state(state_code: str, *, unacknowledged: bool) -> sa.Select:
+    stmt = sa.select(Alert).join(AlertRecipient).where(AlertRecipient.state_code == state_code)
     if unacknowledged:
         stmt = stmt.where(AlertRecipient.acknowledged_at.is_(None))
-    return list(db.session.scalars(stmt))
+    return stmt
 
 
-def all_alerts(state_code: str | None, *, unacknowledged: bool) -> list[Alert]:
-    """Every alert, newest first (the secretariat's view); with `state_code` only those sent to that state.
+def _newest_first(stmt: sa.Select) -> sa.Select:
+    return stmt.options(selectinload(Alert.recipients)).order_by(Alert.sent_at.desc(), Alert.id.desc())
+
+
+def alerts_for_state(state_code: str, *, unacknowledged: bool) -> list[Alert]:
+    """The alerts sent to a member state, newest first (its boards' list)."""
+    return list(db.session.scalars(_newest_first(_for_state(state_code, unacknowledged=unacknowledged))))
+
+
+def alerts_page(state_code: str | None, *, unacknowledged: bool, page: int, page_size: int) -> tuple[list[Alert], int]:
+    """One page of alerts, newest first, and how many there are in all. With `state_code` those sent to that
+    state; without, every alert (the secretariat's view).
 
     `unacknowledged`: not acknowledged by `state_code`, or, without one, by at least one receiving state.
     """
     if state_code is not None:
-        return alerts_for_state(state_code, unacknowledged=unacknowledged)
-    stmt = sa.select(Alert).options(selectinload(Alert.recipients)).order_by(Alert.sent_at.desc(), Alert.id.desc())
-    if unacknowledged:
-        stmt = stmt.where(
-            sa.exists().where(AlertRecipient.alert_id == Alert.id, AlertRecipient.acknowledged_at.is_(None)))
-    return list(db.session.scalars(stmt))
+        stmt = _for_state(state_code, unacknowledged=unacknowledged)
+    else:
+        stmt = sa.select(Alert)
+        if unacknowledged:
+            stmt = stmt.where(
+                sa.exists().where(AlertRecipient.alert_id == Alert.id, AlertRecipient.acknowledged_at.is_(None)))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    items = db.session.scalars(_newest_first(stmt).offset((page - 1) * page_size).limit(page_size))
+    return list(items), total
 
 
 def alerts_about(clinician_id: int) -> list[Alert]:

@@ -16,6 +16,7 @@ from registry.licensing import alerts, services
 from registry.licensing.models import Licence
 from registry.licensing.schemas import (
     AlertOut,
+    AlertPage,
     AlertQuery,
     LicenceEventIn,
     LicenceEventOut,
@@ -182,10 +183,11 @@ class Lookup(MethodView):
 @blp.route("/alerts")
 class Alerts(MethodView):
     @blp.arguments(AlertQuery(), location="query")
-    @blp.response(200, AlertOut(many=True))
+    @blp.response(200, AlertPage)
     def get(self, args):
-        """Alerts, newest first. A board officer sees the alerts sent to its member state; `unacknowledged=true`
-        keeps those its state has not acknowledged.
+        """Alerts, newest first, a page at a time (`page`, `page_size`, and `total` in the answer). A board
+        officer sees the alerts sent to its member state; `unacknowledged=true` keeps those its state has not
+        acknowledged.
 
         The secretariat sees every alert. With `state=XX` only those sent to member state XX, and
         `unacknowledged=true` then keeps those XX has not acknowledged; without `state`, `unacknowledged=true`
@@ -198,11 +200,12 @@ class Alerts(MethodView):
             if state is not None:
                 raise Invalid("a board sees the alerts sent to its own member state",
                               errors={"state": ["only the secretariat names a state"]})
-            return alerts.alerts_for_state(account.organisation.member_state_code,
-                                           unacknowledged=args["unacknowledged"])
-        if state is not None and not people.state_exists(state):
+            state = account.organisation.member_state_code
+        elif state is not None and not people.state_exists(state):
             raise Invalid("unknown member state", errors={"state": [f"no member state {state}"]})
-        return alerts.all_alerts(state, unacknowledged=args["unacknowledged"])
+        items, total = alerts.alerts_page(state, unacknowledged=args["unacknowledged"], page=args["page"],
+                                          page_size=args["page_size"])
+        return {"items": items, "page": args["page"], "page_size": args["page_size"], "total": total}
 
 
 @blp.route("/alerts/<id:alert_id>")

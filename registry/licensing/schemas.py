@@ -2,7 +2,18 @@
 
 from marshmallow import Schema, fields, validate
 
-from registry.core.schemas import ISCO_CODE, ORG_CODE, STATE_CODE, Day, Pattern, StrictSchema, Text, code_field
+from registry.core.schemas import (
+    ISCO_CODE,
+    ORG_CODE,
+    STATE_CODE,
+    Day,
+    PageArgs,
+    Pattern,
+    StrictSchema,
+    Text,
+    code_field,
+    page_schema,
+)
 from registry.licensing.models import LicenceAction, LicenceStatus
 
 
@@ -110,7 +121,10 @@ class AlertOut(Schema):
     recipients = fields.List(fields.Nested(AlertRecipientOut))
 
 
-class AlertQuery(StrictSchema):
+AlertPage = page_schema(AlertOut, "AlertPage")
+
+
+class AlertQuery(PageArgs):
     unacknowledged = fields.Boolean(load_default=False, metadata={
         "description": "only alerts not yet acknowledged: by the caller's state (boards), by `state`, or by any "
                        "receiving state (secretariat)"})

@@ -25,7 +25,9 @@ def decide(client, world, licence_id, who="board_ie", **body):
 def alerts(client, world, who="secretariat", query=""):
     r = client.get(f"/api/v1/alerts{query}", headers=world.h(who))
     assert r.status_code == 200, r.get_json()
-    return r.get_json()
+    body = r.get_json()
+    assert body["total"] == len(body["items"])  # every test here fits on the first page
+    return body["items"]
 
 
 @pytest.fixture
@@ -82,6 +84,19 @@ def test_unacknowledged_means_by_that_state_or_by_any_state(client, world, two_a
     # And the boards' own lists follow their own acknowledgements, as before.
     assert alerts(client, world, "board_fr", "?unacknowledged=true") == []
     assert [a["id"] for a in alerts(client, world, "board_ie", "?unacknowledged=true")] == [fr_alert["id"]]
+
+
+def test_alerts_come_a_page_at_a_time(client, world, two_alerts):
+    ie_alert, fr_alert = two_alerts
+    pages = [client.get(f"/api/v1/alerts?page_size=1&page={n}", headers=world.h("secretariat")).get_json()
+             for n in (1, 2, 3)]
+    assert [[a["id"] for a in p["items"]] for p in pages] == [[fr_alert["id"]], [ie_alert["id"]], []]
+    assert [(p["page"], p["page_size"], p["total"]) for p in pages] == [(1, 1, 2), (2, 1, 2), (3, 1, 2)]
+    board = client.get("/api/v1/alerts?page_size=1", headers=world.h("board_pt")).get_json()
+    assert ([a["id"] for a in board["items"]], board["total"]) == ([fr_alert["id"]], 2)
+    for query, field in (("?page=0", "page"), ("?page_size=201", "page_size"), ("?page=x", "page")):
+        r = client.get(f"/api/v1/alerts{query}", headers=world.h("secretariat"))
+        assert r.status_code == 422 and field in problem(r)["errors"], (query, r.get_json())
 
 
 def test_the_secretariat_reads_one_alert(client, world, two_alerts):

@@ -96,20 +96,20 @@ def test_the_whole_story(client, compact, app):
     assert rec["events"][-1]["caused_by_licence_event"] is not None
 
     for board in ("board_pt", "board_fr"):
-        alerts = client.get("/api/v1/alerts?unacknowledged=true", headers=world.h(board)).get_json()
+        alerts = client.get("/api/v1/alerts?unacknowledged=true", headers=world.h(board)).get_json()["items"]
         assert len(alerts) == 1
         alert = alerts[0]
         assert alert["measure"] == "suspend" and alert["deciding_board"] == "IE-B"
         assert alert["effective_from"] == d(5) and alert["late"] is False
         assert sorted(x["state"] for x in alert["recipients"]) == ["FR", "PT"]
         assert "reason" not in alert  # scope and period only
-    assert client.get("/api/v1/alerts", headers=world.h("board_ie")).get_json() == []  # not sent to itself
+    assert client.get("/api/v1/alerts", headers=world.h("board_ie")).get_json()["items"] == []  # not sent to itself
 
     # 4. Portugal acknowledges; France still has it open. The clinician sees the alert about them.
     r = client.post(f"/api/v1/alerts/{alert['id']}/acknowledgement", headers=world.h("board_pt"))
     assert r.status_code == 200
-    assert client.get("/api/v1/alerts?unacknowledged=true", headers=world.h("board_pt")).get_json() == []
-    assert len(client.get("/api/v1/alerts?unacknowledged=true", headers=world.h("board_fr")).get_json()) == 1
+    assert client.get("/api/v1/alerts?unacknowledged=true", headers=world.h("board_pt")).get_json()["total"] == 0
+    assert client.get("/api/v1/alerts?unacknowledged=true", headers=world.h("board_fr")).get_json()["total"] == 1
     mine = client.get(f"/api/v1/clinicians/{world.clinician.registry_number}/alerts",
                       headers=world.h("clinician")).get_json()
     assert [a["id"] for a in mine] == [alert["id"]]
