@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, flash, redirect, request, url_for
+from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from certificates import services as certificates
@@ -22,6 +23,8 @@ from registry.accounts.api import AccountIn, AccountPatch
 from registry.core.auth import Account, Role, require_role
 from registry.core.db import db
 from registry.core.errors import Conflict, Invalid, NotFound, RegistryError
+from registry.licensing import alerts as alert_services
+from registry.licensing.schemas import AlertQuery
 from registry.mobility import services as mobility
 from registry.mobility.models import ExchangeProgramme, ProgrammeStatus
 from registry.mobility.schemas import ProgrammeIn, ProgrammePatch
@@ -444,6 +447,31 @@ def set_account_active(account_id: int):
 
 
 # --- figures ----------------------------------------------------------------------------------------------------
+
+
+ALERTS_PER_PAGE = 50
+
+
+@blp.get("/secretariat/alerts")
+def secretariat_alerts():
+    """Every alert, newest first, with each receiving state's acknowledgement: GET /api/v1/alerts as a page
+    (filter by receiving state, or keep those still open for some state)."""
+    _admin()
+    try:
+        args = AlertQuery().load({k: v for k, v in request.args.items() if k in ("state", "unacknowledged", "page")
+                                  and v != ""})
+    except ValidationError as exc:
+        args, errors = {"page": 1, "unacknowledged": False}, exc.messages
+    else:
+        errors = {}
+        if args.get("state") is not None and not people.state_exists(args["state"]):
+            args, errors = {"page": 1, "unacknowledged": False}, {"state": [f"no member state {args['state']}"]}
+    items, total = alert_services.alerts_page(args.get("state"), unacknowledged=args["unacknowledged"],
+                                              page=args["page"], page_size=ALERTS_PER_PAGE)
+    pages = max(1, -(-total // ALERTS_PER_PAGE))
+    return render("secretariat/alerts.html", status=422 if errors else 200, alerts=items, total=total,
+                  page=args["page"], pages=pages, state=args.get("state") or "",
+                  unacknowledged=args["unacknowledged"], errors=errors, **_reference())
 
 
 @blp.get("/secretariat/figures")

@@ -100,6 +100,7 @@ def test_api_requests_ignore_the_page_session(pages, world):
     ("board_fr", "/alerts", "No unacknowledged alerts"),
     ("secretariat", "/secretariat", "Ireland"),
     ("secretariat", "/secretariat/figures", "<svg"),
+    ("secretariat", "/secretariat/alerts", "0 alerts"),
 ])
 def test_each_role_sees_its_pages(pages, who, path, expected):
     page = pages.client(who).get(path)
