@@ -446,7 +446,7 @@ def set_account_active(account_id: int):
     return redirect(url_for("web.accounts_page") + "#list")
 
 
-# --- figures ----------------------------------------------------------------------------------------------------
+# --- alerts -----------------------------------------------------------------------------------------------------
 
 
 ALERTS_PER_PAGE = 50
@@ -472,6 +472,9 @@ def secretariat_alerts():
     return render("secretariat/alerts.html", status=422 if errors else 200, alerts=items, total=total,
                   page=args["page"], pages=pages, state=args.get("state") or "",
                   unacknowledged=args["unacknowledged"], errors=errors, **_reference())
+
+
+# --- figures ----------------------------------------------------------------------------------------------------
 
 
 @blp.get("/secretariat/figures")
